@@ -1,0 +1,262 @@
+import { createHash, randomUUID } from "node:crypto";
+import pLimit, { type LimitFunction } from "p-limit";
+import { Pool } from "undici";
+import type { z } from "zod";
+import {
+  errorForStatus,
+  UpstreamError,
+  UpstreamNetworkError,
+  UpstreamResponseError,
+  type UpstreamErrorDetails,
+} from "./errors";
+import { backoffMs, parseRetryAfter, retryPolicy, type RetryOptions, type RetryPolicy } from "./retry";
+
+export type HttpMethod = "GET" | "HEAD" | "POST" | "PUT" | "PATCH" | "DELETE";
+
+/** What a provider's error mapper gets for a non-2xx response. */
+export interface UpstreamErrorResponse {
+  /** Parsed JSON body, or undefined when the body is empty or not JSON. */
+  body: unknown;
+  headers: Record<string, string>;
+  /** Prefilled with source, operation, method, path, status, requestId and retryAfterMs. */
+  details: UpstreamErrorDetails & { status: number };
+}
+
+export type ErrorMapper = (response: UpstreamErrorResponse) => UpstreamError;
+
+/** A request as it goes on the wire, for signing. `path` includes the query string. */
+export interface OutgoingRequest {
+  method: HttpMethod;
+  path: string;
+  headers: Record<string, string>;
+}
+
+export interface HttpClientOptions {
+  /** Base URL; may include a path prefix. */
+  baseUrl: string;
+  /** Names the upstream in errors, e.g. "triton". */
+  source: string;
+  /** Per attempt, covering connect, headers and body. Default 30 s. */
+  timeoutMs?: number;
+  /** Max requests in flight to this upstream. Default 8. */
+  concurrency?: number;
+  /** Keep-alive connections kept to the upstream. Default: `concurrency`. */
+  connections?: number;
+  retry?: RetryOptions;
+  /** Headers sent on every request, e.g. Accept-Version. Must not hold secrets that vary per attempt. */
+  defaultHeaders?: Record<string, string>;
+  /** Header carrying a fresh request id per call (the same across its retries), e.g. "x-request-id". */
+  requestIdHeader?: string;
+  /** Adds auth headers. Called for every attempt so that signed dates stay fresh. */
+  authorize?: (request: OutgoingRequest) => Record<string, string>;
+  /** Maps non-2xx responses to typed errors. Default: `errorForStatus` with `code`/`message` from the body. */
+  mapError?: ErrorMapper;
+  /** Told about each retry before it sleeps; for logs and metrics. Never sees request headers. */
+  onRetry?: (event: { attempt: number; delayMs: number; error: UpstreamError }) => void;
+}
+
+export interface RequestOptions<S extends z.ZodType> {
+  /** Endpoint name used in errors, e.g. "GetImage". */
+  operation: string;
+  method: HttpMethod;
+  /** Path below the base URL, starting with "/", without query string. */
+  path: string;
+  /** Undefined values are left out. */
+  query?: Record<string, string | number | boolean | undefined>;
+  /** Sent as JSON. */
+  body?: unknown;
+  headers?: Record<string, string>;
+  /** Validates the parsed JSON body (undefined when the body is empty). */
+  schema: S;
+  /**
+   * Whether repeating the request is harmless. Non-idempotent requests (default: POST, PATCH) are
+   * retried only when the upstream certainly did not act on them: 429 or connection refused.
+   */
+  idempotent?: boolean;
+  signal?: AbortSignal;
+}
+
+export interface HttpResponse<T> {
+  status: number;
+  headers: Record<string, string>;
+  data: T;
+  /** The upstream's request id (Request-Id header), or the one we sent. */
+  requestId: string | undefined;
+}
+
+export class HttpClient {
+  readonly source: string;
+  private readonly pool: Pool;
+  private readonly basePath: string;
+  private readonly limit: LimitFunction;
+  private readonly retry: RetryPolicy;
+  private readonly timeoutMs: number;
+
+  constructor(private readonly options: HttpClientOptions) {
+    const url = new URL(options.baseUrl);
+    const concurrency = options.concurrency ?? 8;
+    this.source = options.source;
+    this.basePath = url.pathname.replace(/\/+$/, "");
+    this.limit = pLimit(concurrency);
+    this.retry = retryPolicy(options.retry);
+    this.timeoutMs = options.timeoutMs ?? 30_000;
+    this.pool = new Pool(url.origin, { connections: options.connections ?? concurrency, pipelining: 1 });
+  }
+
+  async request<S extends z.ZodType>(options: RequestOptions<S>): Promise<HttpResponse<z.output<S>>> {
+    const idempotent = options.idempotent ?? !(options.method === "POST" || options.method === "PATCH");
+    const requestId = this.options.requestIdHeader ? randomUUID() : undefined;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.limit(() => this.attempt(options, requestId));
+      } catch (error) {
+        if (!(error instanceof UpstreamError) || !this.shouldRetry(error, idempotent, attempt)) throw error;
+        const delayMs = backoffMs(this.retry, attempt, error.retryAfterMs);
+        this.options.onRetry?.({ attempt, delayMs, error });
+        await this.retry.sleep(delayMs);
+      }
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.pool.close();
+  }
+
+  private shouldRetry(error: UpstreamError, idempotent: boolean, attempt: number): boolean {
+    if (!error.retryable || attempt >= this.retry.maxAttempts) return false;
+    if ((error.retryAfterMs ?? 0) > this.retry.maxRetryAfterMs) return false;
+    return idempotent || error.status === 429 || error.code === "ECONNREFUSED";
+  }
+
+  private async attempt<S extends z.ZodType>(
+    options: RequestOptions<S>,
+    requestId: string | undefined,
+  ): Promise<HttpResponse<z.output<S>>> {
+    const fullPath = this.basePath + options.path;
+    const pathWithQuery = fullPath + queryString(options.query);
+    const details = { source: this.source, operation: options.operation, method: options.method, path: fullPath };
+    const body = options.body === undefined ? undefined : JSON.stringify(options.body);
+
+    const headers: Record<string, string> = {
+      accept: "application/json",
+      ...this.options.defaultHeaders,
+      ...options.headers,
+    };
+    if (body !== undefined) headers["content-type"] = "application/json";
+    if (requestId && this.options.requestIdHeader) headers[this.options.requestIdHeader] = requestId;
+    Object.assign(headers, this.options.authorize?.({ method: options.method, path: pathWithQuery, headers }));
+
+    const timeout = AbortSignal.timeout(this.timeoutMs);
+    const signal = options.signal ? AbortSignal.any([options.signal, timeout]) : timeout;
+
+    let status: number;
+    let responseHeaders: Record<string, string>;
+    let raw: Buffer;
+    try {
+      const response = await this.pool.request({ method: options.method, path: pathWithQuery, headers, body, signal });
+      status = response.statusCode;
+      responseHeaders = flattenHeaders(response.headers);
+      raw = Buffer.from(await response.body.arrayBuffer());
+    } catch (error) {
+      if (options.signal?.aborted) throw error;
+      const code = timeout.aborted ? "ETIMEDOUT" : networkCode(error);
+      const reason = error instanceof Error ? error.message : String(error);
+      const summary = timeout.aborted ? `timed out after ${this.timeoutMs} ms` : `network error (${reason})`;
+      throw new UpstreamNetworkError({ ...details, code, requestId, cause: error }, summary);
+    }
+
+    const responseDetails = {
+      ...details,
+      status,
+      requestId: responseHeaders["request-id"] ?? responseHeaders["x-request-id"] ?? requestId,
+    };
+    // HEAD responses describe a body they do not carry.
+    const expectedMd5 = options.method === "HEAD" ? undefined : responseHeaders["content-md5"];
+    if (expectedMd5 && createHash("md5").update(raw).digest("base64") !== expectedMd5) {
+      throw new UpstreamResponseError({ ...responseDetails, retryable: true }, "body does not match Content-MD5");
+    }
+
+    const text = raw.toString("utf8");
+    if (status < 200 || status >= 300) {
+      const errorDetails = { ...responseDetails, retryAfterMs: parseRetryAfter(responseHeaders["retry-after"]) };
+      const mapError = this.options.mapError ?? defaultErrorMapper;
+      throw mapError({ body: parseJsonOrUndefined(text), headers: responseHeaders, details: errorDetails });
+    }
+
+    let json: unknown;
+    if (text.length > 0) {
+      try {
+        json = JSON.parse(text);
+      } catch (error) {
+        // A cut-off transfer through a proxy looks like this, so another attempt may succeed.
+        throw new UpstreamResponseError({ ...responseDetails, retryable: true, cause: error }, "invalid JSON body");
+      }
+    }
+    const parsed = options.schema.safeParse(json);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      const issuePath = issue ? formatIssuePath(issue.path) : "";
+      const summary = `unexpected response body at ${issuePath || "(root)"}: ${issue?.message ?? "invalid"}`;
+      throw new UpstreamResponseError({ ...responseDetails, retryable: false, issuePath }, summary);
+    }
+    return { status, headers: responseHeaders, data: parsed.data, requestId: responseDetails.requestId };
+  }
+}
+
+/** Reads `code`, `message` and `errors` the way most JSON APIs send them. */
+export function defaultErrorMapper({ body, details }: UpstreamErrorResponse): UpstreamError {
+  const fields = typeof body === "object" && body !== null ? (body as Record<string, unknown>) : {};
+  return errorForStatus({
+    ...details,
+    code: typeof fields.code === "string" ? fields.code : undefined,
+    upstreamMessage: typeof fields.message === "string" ? fields.message : undefined,
+  });
+}
+
+/** Formats a zod issue path like `[3].files[0].size`. */
+export function formatIssuePath(path: readonly PropertyKey[]): string {
+  return path
+    .map((segment, index) => {
+      if (typeof segment === "number") return `[${segment}]`;
+      const name = String(segment);
+      return index === 0 ? name : `.${name}`;
+    })
+    .join("");
+}
+
+function queryString(query: RequestOptions<z.ZodType>["query"]): string {
+  if (!query) return "";
+  const params = new URLSearchParams();
+  for (const [name, value] of Object.entries(query)) {
+    if (value !== undefined) params.append(name, String(value));
+  }
+  const encoded = params.toString();
+  return encoded ? `?${encoded}` : "";
+}
+
+function flattenHeaders(headers: Record<string, string | string[] | undefined>): Record<string, string> {
+  const flat: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers)) {
+    if (value !== undefined) flat[name.toLowerCase()] = Array.isArray(value) ? value.join(", ") : value;
+  }
+  return flat;
+}
+
+function parseJsonOrUndefined(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+function networkCode(error: unknown): string {
+  if (typeof error === "object" && error !== null) {
+    const { code, cause } = error as { code?: unknown; cause?: unknown };
+    // undici wraps socket errors; the OS code (ECONNRESET, ECONNREFUSED) is the useful one.
+    const causeCode = typeof cause === "object" && cause !== null ? (cause as { code?: unknown }).code : undefined;
+    if (typeof causeCode === "string") return causeCode;
+    if (typeof code === "string") return code;
+  }
+  return "ENETWORK";
+}

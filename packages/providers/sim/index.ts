@@ -1,0 +1,5 @@
+export * from "./counters";
+export * from "./faults";
+export * from "./random";
+export * from "./server";
+export * from "./token-bucket";
