@@ -1,0 +1,191 @@
+/**
+ * Validated configuration. Every setting is read from an `IMAGESYNC_*` environment variable first and
+ * otherwise from the SST `Resource` links (which SST fills from the encrypted link file on Lambda and the
+ * local runtime fills through `SST_RESOURCE_*` variables). Each section is validated when first asked
+ * for, so a function needs only the settings (and links) it uses, and a bad value fails with the setting's
+ * name and where it came from, never with the value itself (it may be a secret).
+ */
+import { readFileSync } from "node:fs";
+import { Resource } from "sst";
+import { z } from "zod";
+import { inventoryTable, jobQueue, type SecretName } from "./resources";
+
+export class ConfigError extends Error {
+  override readonly name = "ConfigError";
+}
+
+type Env = Record<string, string | undefined>;
+/** Looks up a linked resource by name; returns undefined when it is not linked. */
+export type ResourceLookup = (name: string) => Record<string, unknown> | undefined;
+
+const sstResource: ResourceLookup = (name) =>
+  name in Resource ? (Resource as unknown as Record<string, Record<string, unknown>>)[name] : undefined;
+
+const sourceId = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9._-]{0,99}$/, "must be 1-100 chars of a-z, 0-9, '.', '_' or '-', starting alphanumeric");
+
+const clientTuning = {
+  timeoutMs: z.number().int().min(100).max(900_000).default(30_000),
+  maxAttempts: z.number().int().min(1).max(10).default(4),
+  concurrency: z.number().int().min(1).max(64).default(4),
+};
+
+export const TritonSourceSchema = z
+  .strictObject({
+    id: sourceId.optional(),
+    datacenter: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, "must be a datacenter name like us-east-1"),
+    url: z.url({ protocol: /^https?$/ }),
+    account: z.string().min(1),
+    /** RBAC sub-user login; signs as /account/users/user/keys/fp. */
+    user: z.string().min(1).optional(),
+    /** MD5 fingerprint of the key; derived from the private key when absent. */
+    keyId: z.string().min(1).optional(),
+    privateKey: z.string().min(1).optional(),
+    privateKeyPath: z.string().min(1).optional(),
+    ...clientTuning,
+  })
+  .refine((s) => (s.privateKey === undefined) !== (s.privateKeyPath === undefined), {
+    message: "exactly one of privateKey or privateKeyPath is required",
+    path: ["privateKey"],
+  })
+  .transform(({ privateKeyPath, privateKey, ...rest }) => ({
+    ...rest,
+    id: rest.id ?? `triton-${rest.datacenter}-${rest.account}`.toLowerCase(),
+    privateKey: privateKey ?? readKeyFile(privateKeyPath as string),
+  }));
+export type TritonSourceConfig = z.output<typeof TritonSourceSchema>;
+
+export const CoxEdgeSourceSchema = z
+  .strictObject({
+    id: sourceId.optional(),
+    baseUrl: z.url({ protocol: /^https?$/ }).default("https://portal.coxedge.com/api/v2"),
+    service: z.string().regex(/^[a-z0-9-]+$/).default("edge-services"),
+    environment: z.string().regex(/^[A-Za-z0-9_-]+$/),
+    apiKey: z.string().min(1),
+    organizationId: z.string().min(1).optional(),
+    ...clientTuning,
+  })
+  .transform((s) => ({ ...s, id: s.id ?? `coxedge-${s.service}-${s.environment}`.toLowerCase() }));
+export type CoxEdgeSourceConfig = z.output<typeof CoxEdgeSourceSchema>;
+
+const TuningSchema = z.strictObject({
+  tombstoneRetentionDays: z.coerce.number().int().min(1).max(3650).default(30),
+  syncLeaseSeconds: z.coerce.number().int().min(30).max(3600).default(900),
+  jobPollTimeoutSeconds: z.coerce.number().int().min(60).max(7 * 24 * 3600).default(3600),
+  jobPollMaxDelaySeconds: z.coerce.number().int().min(1).max(900).default(900),
+  corsOrigins: z
+    .string()
+    .default("")
+    .transform((s) => s.split(",").map((o) => o.trim()).filter(Boolean)),
+});
+export type Tuning = z.output<typeof TuningSchema>;
+
+function readKeyFile(path: string): string {
+  try {
+    return readFileSync(path, "utf8");
+  } catch (error) {
+    throw new ConfigError(`cannot read privateKeyPath ${path}: ${(error as NodeJS.ErrnoException).code ?? "error"}`);
+  }
+}
+
+function describeIssues(error: z.ZodError, setting: string, origin: string): string {
+  const problems = error.issues.map((issue) => {
+    const path = issue.path.map((p) => (typeof p === "number" ? `[${p}]` : `.${String(p)}`)).join("");
+    return `${setting}${path}: ${issue.message}`;
+  });
+  return `Invalid configuration (${origin}): ${problems.join("; ")}`;
+}
+
+export class ConfigLoader {
+  readonly #cache = new Map<string, unknown>();
+
+  constructor(
+    private readonly env: Env = process.env,
+    private readonly resources: ResourceLookup = sstResource,
+  ) {}
+
+  tableName(): string {
+    return this.#string("tableName", "IMAGESYNC_TABLE_NAME", inventoryTable.name, "name");
+  }
+
+  jobQueueUrl(): string {
+    return this.#string("jobQueueUrl", "IMAGESYNC_JOB_QUEUE_URL", jobQueue.name, "url");
+  }
+
+  deadLetterQueueUrl(): string {
+    return this.#string("deadLetterQueueUrl", "IMAGESYNC_DEAD_LETTER_QUEUE_URL", jobQueue.deadLetterName, "url");
+  }
+
+  apiToken(): string {
+    return this.#cached("apiToken", () => {
+      const { raw, origin } = this.#secret("ApiToken", "IMAGESYNC_API_TOKEN");
+      if (raw.length < 16) throw new ConfigError(`Invalid configuration (${origin}): ApiToken must be at least 16 characters`);
+      return raw;
+    });
+  }
+
+  tritonSources(): TritonSourceConfig[] {
+    return this.#sources("TritonSources", "IMAGESYNC_TRITON_SOURCES", TritonSourceSchema);
+  }
+
+  coxedgeSources(): CoxEdgeSourceConfig[] {
+    return this.#sources("CoxEdgeSources", "IMAGESYNC_COXEDGE_SOURCES", CoxEdgeSourceSchema);
+  }
+
+  tuning(): Tuning {
+    return this.#cached("tuning", () => {
+      const input = {
+        tombstoneRetentionDays: this.env.IMAGESYNC_TOMBSTONE_RETENTION_DAYS,
+        syncLeaseSeconds: this.env.IMAGESYNC_SYNC_LEASE_SECONDS,
+        jobPollTimeoutSeconds: this.env.IMAGESYNC_JOB_POLL_TIMEOUT_SECONDS,
+        jobPollMaxDelaySeconds: this.env.IMAGESYNC_JOB_POLL_MAX_DELAY_SECONDS,
+        corsOrigins: this.env.IMAGESYNC_CORS_ORIGINS,
+      };
+      const parsed = TuningSchema.safeParse(Object.fromEntries(Object.entries(input).filter(([, v]) => v !== undefined && v !== "")));
+      if (!parsed.success) throw new ConfigError(describeIssues(parsed.error, "IMAGESYNC", "environment"));
+      return parsed.data;
+    });
+  }
+
+  #cached<T>(key: string, load: () => T): T {
+    if (!this.#cache.has(key)) this.#cache.set(key, load());
+    return this.#cache.get(key) as T;
+  }
+
+  #string(key: string, envName: string, resourceName: string, property: string): string {
+    return this.#cached(key, () => {
+      const fromEnv = this.env[envName];
+      if (fromEnv) return fromEnv;
+      const value = this.resources(resourceName)?.[property];
+      if (typeof value === "string" && value) return value;
+      throw new ConfigError(`Missing setting ${key}: set ${envName} or link the ${resourceName} resource (Resource.${resourceName}.${property})`);
+    });
+  }
+
+  #secret(name: SecretName, envName: string): { raw: string; origin: string } {
+    const fromEnv = this.env[envName];
+    if (fromEnv) return { raw: fromEnv, origin: `env ${envName}` };
+    const value = this.resources(name)?.value;
+    if (typeof value === "string" && value) return { raw: value, origin: `secret ${name}` };
+    throw new ConfigError(`Missing setting ${name}: set ${envName} or the SST secret ${name} (sst secret set ${name} ...)`);
+  }
+
+  #sources<S extends z.ZodType>(name: SecretName, envName: string, schema: S): z.output<S>[] {
+    return this.#cached(name, () => {
+      const { raw, origin } = this.#secret(name, envName);
+      let json: unknown;
+      try {
+        json = JSON.parse(raw);
+      } catch {
+        throw new ConfigError(`Invalid configuration (${origin}): ${name} is not valid JSON`);
+      }
+      const parsed = z.array(schema).safeParse(json);
+      if (!parsed.success) throw new ConfigError(describeIssues(parsed.error, name, origin));
+      const ids = parsed.data.map((s) => (s as { id: string }).id);
+      const duplicate = ids.find((id, i) => ids.indexOf(id) !== i);
+      if (duplicate) throw new ConfigError(`Invalid configuration (${origin}): ${name} has two sources with id ${duplicate}`);
+      return parsed.data;
+    });
+  }
+}

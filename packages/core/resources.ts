@@ -1,0 +1,79 @@
+/**
+ * The one description of imagesync's AWS resources. `infra/` turns it into SST components and the local
+ * runtime (`packages/local`) provisions DynamoDB Local and the SQS server from it, so names, keys, indexes,
+ * TTL, timeouts and routes cannot drift between a laptop and AWS.
+ */
+
+/** Single-table design: every item has pk/sk; two generic GSIs serve the listing access patterns. */
+export const inventoryTable = {
+  name: "Inventory",
+  fields: {
+    pk: "string",
+    sk: "string",
+    gsi1pk: "string",
+    gsi1sk: "string",
+    gsi2pk: "string",
+    gsi2sk: "string",
+  },
+  primaryIndex: { hashKey: "pk", rangeKey: "sk" },
+  globalIndexes: {
+    gsi1: { hashKey: "gsi1pk", rangeKey: "gsi1sk" },
+    gsi2: { hashKey: "gsi2pk", rangeKey: "gsi2sk" },
+  },
+  /** Epoch seconds; tombstones, finished jobs and idempotency records expire through it. */
+  ttlAttribute: "expiresAt",
+} as const;
+
+export const jobQueue = {
+  name: "JobQueue",
+  deadLetterName: "JobDeadLetterQueue",
+  /** Lambda requires the queue's visibility timeout to be at least the consumer's timeout. */
+  handlerTimeoutSeconds: 60,
+  visibilityTimeoutSeconds: 120,
+  batchSize: 10,
+  /** Deliveries before SQS moves a message to the dead-letter queue. */
+  maxReceiveCount: 5,
+  /** Dead letters are kept the SQS maximum, 14 days, so nothing is lost before someone redrives them. */
+  deadLetterRetentionSeconds: 14 * 24 * 3600,
+} as const;
+
+export type Provider = "triton" | "coxedge";
+export const providers: readonly Provider[] = ["triton", "coxedge"];
+
+export const syncFunctions = {
+  triton: { name: "TritonSync", handler: "functions/sync-triton.handler", scheduleEnv: "IMAGESYNC_TRITON_SCHEDULE" },
+  coxedge: { name: "CoxEdgeSync", handler: "functions/sync-coxedge.handler", scheduleEnv: "IMAGESYNC_COXEDGE_SCHEDULE" },
+} as const;
+export const syncHandlerTimeoutSeconds = 600;
+export const defaultSyncSchedule = "rate(15 minutes)";
+
+/** EventBridge schedule expression for a provider's sync, overridable per deployment by environment. */
+export function syncSchedule(provider: Provider, env: Record<string, string | undefined> = process.env): string {
+  return env[syncFunctions[provider].scheduleEnv] || defaultSyncSchedule;
+}
+
+/** The payload a scheduled sync invocation carries (EventBridge Scheduler's static input). */
+export function syncEvent(provider: Provider): { provider: Provider } {
+  return { provider };
+}
+
+/** Secrets hold credentials; their values are JSON documents validated by `packages/core/config`. */
+export const secretNames = ["TritonSources", "CoxEdgeSources", "ApiToken"] as const;
+export type SecretName = (typeof secretNames)[number];
+
+/** HTTP API routes, all served by the one API function. The local HTTP adapter matches the same list. */
+export const apiRoutes = [
+  "GET /healthz",
+  "GET /openapi.json",
+  "GET /images",
+  "GET /images/{provider}/{id+}",
+  "GET /sources",
+  "GET /sources/{id}/runs",
+  "POST /jobs",
+  "GET /jobs",
+  "GET /jobs/{id}",
+] as const;
+
+/** API Gateway's integration timeout is 30 s, so the function stops just before it. */
+export const apiFunction = { name: "Api", handler: "functions/api.handler", timeoutSeconds: 29 } as const;
+export const jobWorkerFunction = { name: "JobWorker", handler: "functions/jobs.handler" } as const;

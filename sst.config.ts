@@ -1,0 +1,27 @@
+/// <reference path="./.sst/platform/config.d.ts" />
+
+export default $config({
+  app(input) {
+    return {
+      name: "imagesync",
+      removal: input?.stage === "production" ? "retain" : "remove",
+      protect: input?.stage === "production",
+      home: "aws",
+      providers: { aws: { region: process.env.AWS_REGION ?? "us-east-1" } },
+    };
+  },
+  async run() {
+    const { secrets } = await import("./infra/secrets");
+    const { table } = await import("./infra/storage");
+    const { jobQueue, deadLetterQueue } = await import("./infra/queues");
+    await import("./infra/cron");
+    const { api } = await import("./infra/api");
+    return {
+      api: api.url,
+      table: table.name,
+      jobQueue: jobQueue.url,
+      deadLetterQueue: deadLetterQueue.url,
+      secrets: Object.keys(secrets).join(","),
+    };
+  },
+});
