@@ -1,0 +1,149 @@
+// Deterministic, realistic Cox Edge catalogs for the simulator: the same options always give the same
+// images, at any size, with unique ids and names that pass the documented family/tag rules.
+import { createHash } from "node:crypto";
+import { SeededRandom } from "../sim/random";
+import type { CoxEdgeImage, ImageStatus } from "./schemas";
+
+/** StackPath's own stack and slug, as in the API documentation's examples; owner of every default image. */
+export const STACKPATH_STACK_ID = "a8050b2b-39eb-4929-bce5-1af42055903e";
+export const STACKPATH_SLUG = "stackpath-edge";
+
+export interface Stack {
+  stackId: string;
+  slug: string;
+}
+
+/** The stack that holds an environment's custom images: a stable UUID-shaped id derived from its name. */
+export function environmentStack(environment: string): Stack {
+  const hex = createHash("sha256").update(`coxedge-stack:${environment}`).digest("hex");
+  const stackId = `${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(13, 16)}-a${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
+  return { stackId, slug: environment };
+}
+
+export function imageId(stackId: string, family: string, tag: string): string {
+  return `${stackId}/${family}/${tag}`;
+}
+
+export function buildImage(
+  stack: Stack,
+  fields: Pick<CoxEdgeImage, "family" | "tag" | "createdAt" | "description" | "status">,
+): CoxEdgeImage {
+  return {
+    id: imageId(stack.stackId, fields.family, fields.tag),
+    stackId: stack.stackId,
+    slug: stack.slug,
+    reference: `${stack.slug}/${fields.family}:${fields.tag}`,
+    ...fields,
+  };
+}
+
+/** RFC 3339 UTC with microseconds, the precision the real API returns. */
+export function formatCreatedAt(epochMs: number, microseconds = 0): string {
+  return new Date(epochMs).toISOString().replace(/\.(\d{3})Z$/, (_, ms: string) => {
+    return `.${ms}${String(microseconds % 1000).padStart(3, "0")}Z`;
+  });
+}
+
+export interface CatalogOptions {
+  /** Total number of images. */
+  images: number;
+  /** Share of default (StackPath) images; the rest are custom. Default 0.3. */
+  defaultShare?: number;
+  /** PRNG seed; same seed, same catalog. Default 1. */
+  seed?: number;
+}
+
+// The documentation's own examples (centos7 and ubuntu, tag v20201110) come first.
+const DEFAULT_FAMILIES = [
+  "centos7", "ubuntu", "centos8", "ubuntu-1804-lts", "ubuntu-2004-lts", "ubuntu-2204-lts", "debian-10",
+  "debian-11", "debian-12", "rocky-8", "rocky-9", "almalinux-8", "almalinux-9", "windows-server-2019",
+  "windows-server-2022", "fedora-coreos",
+];
+const CUSTOM_ROLES = ["web", "api", "build", "edge", "cache", "db", "ml", "game", "media", "proxy"];
+const CUSTOM_KINDS = ["server", "worker", "agent", "node", "gateway", "runner", "base", "frontend"];
+const CUSTOM_FAMILIES = CUSTOM_ROLES.flatMap((role) => CUSTOM_KINDS.map((kind) => `${role}-${kind}`));
+
+const DAY_MS = 86_400_000;
+const DEFAULTS_START = Date.UTC(2020, 10, 10);
+const CUSTOMS_START = Date.UTC(2021, 2, 1);
+
+/** Custom images are mostly READY; the rest are spread over every other documented status. */
+const CUSTOM_STATUS_WEIGHTS: ReadonlyArray<readonly [ImageStatus, number]> = [
+  ["READY", 0.9],
+  ["PENDING", 0.04],
+  ["PROCESSING", 0.03],
+  ["FAILED", 0.02],
+  ["IMAGE_STATUS_UNKNOWN", 0.01],
+];
+
+export function generateCatalog(options: CatalogOptions, customStack: Stack): CoxEdgeImage[] {
+  const random = new SeededRandom(options.seed ?? 1);
+  const defaultCount = Math.round(options.images * (options.defaultShare ?? 0.3));
+  const stackpath: Stack = { stackId: STACKPATH_STACK_ID, slug: STACKPATH_SLUG };
+  const images: CoxEdgeImage[] = [];
+
+  for (let i = 0; i < defaultCount; i++) {
+    const family = pick(DEFAULT_FAMILIES, i);
+    // Each family's n-th image is released n days after the catalog start: unique tags per family.
+    const release = Math.floor(i / DEFAULT_FAMILIES.length);
+    const day = DEFAULTS_START + release * DAY_MS;
+    images.push(
+      buildImage(stackpath, {
+        family,
+        tag: `v${compactDate(day)}`,
+        createdAt: formatCreatedAt(day + random.int(0, DAY_MS - 1), random.int(0, 999)),
+        description: `Image using ${family}`,
+        status: "READY",
+      }),
+    );
+  }
+
+  for (let i = 0; i < options.images - defaultCount; i++) {
+    const familyIndex = i % CUSTOM_FAMILIES.length;
+    const family = pick(CUSTOM_FAMILIES, familyIndex);
+    const build = Math.floor(i / CUSTOM_FAMILIES.length);
+    const day = CUSTOMS_START + build * DAY_MS;
+    const tag = customTag(familyIndex, build, day);
+    images.push(
+      buildImage(customStack, {
+        family,
+        tag,
+        createdAt: formatCreatedAt(day + random.int(0, DAY_MS - 1), random.int(0, 999)),
+        description: random.chance(0.05) ? "" : `${family} ${tag}`,
+        status: weightedStatus(random.next()),
+      }),
+    );
+  }
+  return images;
+}
+
+/** Each custom family sticks to one tagging convention, as teams do; all are unique per build number. */
+function customTag(familyIndex: number, build: number, day: number): string {
+  switch (familyIndex % 4) {
+    case 0:
+      return `v${compactDate(day)}`;
+    case 1:
+      return `${1 + Math.floor(build / 100)}.${Math.floor(build / 10) % 10}.${build % 10}`;
+    case 2:
+      return `release_${new Date(day).toISOString().slice(0, 10).replaceAll("-", ".")}`;
+    default:
+      return `Build-${1000 + build}`;
+  }
+}
+
+function compactDate(epochMs: number): string {
+  return new Date(epochMs).toISOString().slice(0, 10).replaceAll("-", "");
+}
+
+function weightedStatus(roll: number): ImageStatus {
+  let cumulative = 0;
+  for (const [status, weight] of CUSTOM_STATUS_WEIGHTS) {
+    cumulative += weight;
+    if (roll < cumulative) return status;
+  }
+  return "READY";
+}
+
+function pick<T>(items: readonly T[], index: number): T {
+  return items[index % items.length] as T;
+}

@@ -1,0 +1,54 @@
+// Cox Edge custom-image naming rules, exactly as the images API documents them. Shared by the client
+// (fail before calling upstream), the simulator (400 like the real server) and the job message schema.
+import { z } from "zod";
+
+export const FAMILY_PATTERN = /^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$/;
+export const FAMILY_RULE =
+  "must consist of lower case alphanumeric characters or '-' and must begin and end with an alphanumeric character";
+
+export const TAG_MAX_LENGTH = 128;
+export const TAG_PATTERN = /^[A-Za-z0-9_][A-Za-z0-9_.-]*$/;
+export const TAG_RULE =
+  "may contain only ASCII letters, digits, '_', '.' and '-', must not start with '.' or '-' and must contain at most 128 characters";
+
+const requiredString = () =>
+  z.string({ error: (issue) => (issue.input === undefined ? "is required" : "must be a string") });
+
+export const imageFamilySchema = requiredString().regex(FAMILY_PATTERN, FAMILY_RULE);
+export const imageTagSchema = requiredString().max(TAG_MAX_LENGTH, TAG_RULE).regex(TAG_PATTERN, TAG_RULE);
+
+export const createImageRequestSchema = z.object(
+  {
+    family: imageFamilySchema,
+    tag: imageTagSchema,
+    workloadId: requiredString().min(1, "must not be empty"),
+    instanceName: requiredString().min(1, "must not be empty"),
+    description: z.string({ error: "must be a string" }).optional(),
+  },
+  { error: "must be a JSON object" },
+);
+export type CreateImageRequest = z.infer<typeof createImageRequestSchema>;
+
+export interface FieldProblem {
+  field: string;
+  message: string;
+}
+
+/** Every rule the request breaks, one entry per field, each message naming the field. */
+export function findCreateImageRequestProblems(request: unknown): FieldProblem[] {
+  const result = createImageRequestSchema.safeParse(request);
+  if (result.success) return [];
+  const byField = new Map<string, FieldProblem>();
+  for (const issue of result.error.issues) {
+    const field = issue.path.map(String).join(".") || "body";
+    if (byField.has(field)) continue;
+    byField.set(field, { field, message: `${field} ${describeValue(request, field)}${issue.message}` });
+  }
+  return [...byField.values()];
+}
+
+function describeValue(request: unknown, field: string): string {
+  if (typeof request !== "object" || request === null) return "";
+  const value: unknown = (request as Record<string, unknown>)[field];
+  return typeof value === "string" ? `${JSON.stringify(value)} ` : "";
+}
