@@ -1,0 +1,74 @@
+/**
+ * What a running `npm start` publishes for other local commands (`npm run sync`, `npm run dlq:redrive`,
+ * the CLI): endpoints and resource names. Credentials are not in it: they are re-read from the files and
+ * environment the runtime itself used. Written to the git-ignored `.data/` folder, removed at shutdown.
+ */
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { dirname, resolve } from "node:path";
+import { z } from "zod";
+
+export const runtimeInfoPath = resolve(".data", "runtime.json");
+
+export const RuntimeInfoSchema = z.object({
+  pid: z.number().int(),
+  apiUrl: z.url(),
+  dynamoEndpoint: z.url(),
+  sqsEndpoint: z.url(),
+  region: z.string(),
+  tableName: z.string(),
+  jobQueueUrl: z.url(),
+  deadLetterQueueUrl: z.url(),
+  /** Files holding the source lists and API token the runtime uses (0600, git-ignored). */
+  tritonSourcesFile: z.string(),
+  coxedgeSourcesFile: z.string(),
+  apiTokenFile: z.string(),
+});
+export type RuntimeInfo = z.infer<typeof RuntimeInfoSchema>;
+
+export function writeRuntimeInfo(info: RuntimeInfo): void {
+  mkdirSync(dirname(runtimeInfoPath), { recursive: true });
+  writeFileSync(runtimeInfoPath, JSON.stringify(info, null, 2), { mode: 0o600 });
+}
+
+export function removeRuntimeInfo(): void {
+  rmSync(runtimeInfoPath, { force: true });
+}
+
+/** The running local runtime, or undefined when none is running (stale files from a crash are ignored). */
+export function readRuntimeInfo(): RuntimeInfo | undefined {
+  if (!existsSync(runtimeInfoPath)) return undefined;
+  const info = RuntimeInfoSchema.parse(JSON.parse(readFileSync(runtimeInfoPath, "utf8")));
+  try {
+    process.kill(info.pid, 0);
+    return info;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Points this process at the running local runtime the way the runtime points its own handlers: the AWS
+ * SDK endpoint variables plus the IMAGESYNC_* settings `ConfigLoader` reads. Existing variables win, so a
+ * user can still aim a command at real AWS or real upstreams. Returns false when no runtime is running.
+ */
+export function useRunningLocalRuntime(env: NodeJS.ProcessEnv = process.env): boolean {
+  const info = readRuntimeInfo();
+  if (!info) return false;
+  const read = (file: string) => readFileSync(file, "utf8");
+  const defaults: Record<string, string> = {
+    AWS_ENDPOINT_URL_DYNAMODB: info.dynamoEndpoint,
+    AWS_ENDPOINT_URL_SQS: info.sqsEndpoint,
+    AWS_REGION: info.region,
+    AWS_ACCESS_KEY_ID: "local",
+    AWS_SECRET_ACCESS_KEY: "local",
+    IMAGESYNC_API_URL: info.apiUrl,
+    IMAGESYNC_TABLE_NAME: info.tableName,
+    IMAGESYNC_JOB_QUEUE_URL: info.jobQueueUrl,
+    IMAGESYNC_DEAD_LETTER_QUEUE_URL: info.deadLetterQueueUrl,
+    IMAGESYNC_TRITON_SOURCES: read(info.tritonSourcesFile),
+    IMAGESYNC_COXEDGE_SOURCES: read(info.coxedgeSourcesFile),
+    IMAGESYNC_API_TOKEN: read(info.apiTokenFile),
+  };
+  for (const [name, value] of Object.entries(defaults)) env[name] ??= value;
+  return true;
+}
