@@ -1,0 +1,69 @@
+import { z } from "zod";
+
+/** Image states CloudAPI returns (IMGAPI's internal `destroyed` surfaces as 404). */
+export const imageStates = ["active", "unactivated", "disabled", "creating", "failed"] as const;
+export type ImageState = (typeof imageStates)[number];
+
+/** Lenient UUID check: IMGAPI uuids are not always RFC 4122 variant-conformant. */
+const uuid = z.guid();
+
+/**
+ * An image as CloudAPI's translate() emits it (API version 8 and later). Unknown keys are
+ * dropped; a known key with a changed type fails validation.
+ */
+export const tritonImageSchema = z.object({
+  id: uuid,
+  name: z.string(),
+  version: z.string(),
+  os: z.string().optional(),
+  requirements: z.object({
+    min_memory: z.number().optional(),
+    max_memory: z.number().optional(),
+    min_ram: z.number().optional(),
+    max_ram: z.number().optional(),
+    brand: z.string().optional(),
+    bootrom: z.string().optional(),
+  }),
+  type: z.string().optional(),
+  image_size: z.number().optional(),
+  description: z.string().optional(),
+  files: z
+    .array(
+      z.object({
+        compression: z.enum(["bzip2", "gzip", "none", "xz"]),
+        sha1: z.string(),
+        size: z.number().int().nonnegative(),
+      }),
+    )
+    .optional(),
+  tags: z.record(z.string(), z.unknown()).optional(),
+  homepage: z.string().optional(),
+  published_at: z.iso.datetime().optional(),
+  owner: uuid.optional(),
+  public: z.boolean().optional(),
+  state: z.enum(imageStates).optional(),
+  eula: z.string().optional(),
+  acl: z.array(uuid).optional(),
+  origin: uuid.optional(),
+  error: z.object({ code: z.string(), message: z.string() }).optional(),
+});
+export type TritonImage = z.output<typeof tritonImageSchema>;
+
+export const tritonImageListSchema = z.array(tritonImageSchema);
+
+export const exportImageResultSchema = z.object({
+  manta_url: z.string(),
+  image_path: z.string(),
+  manifest_path: z.string(),
+});
+export type ExportImageResult = z.output<typeof exportImageResultSchema>;
+
+/** CloudAPI error body; IMGAPI pass-through errors may add per-field `errors`. */
+export const tritonErrorBodySchema = z.object({
+  code: z.string().optional(),
+  message: z.string().optional(),
+  errors: z
+    .array(z.object({ field: z.string(), code: z.string().optional(), message: z.string().optional() }))
+    .optional(),
+});
+export type TritonErrorBody = z.output<typeof tritonErrorBodySchema>;
