@@ -1,0 +1,204 @@
+// Client for the Cox Edge images and tasks API, one method per endpoint, on the shared HTTP layer
+// (keep-alive, timeouts, retries with backoff honouring Retry-After, concurrency limit, typed errors).
+import {
+  errorForStatus,
+  HttpClient,
+  UpstreamResponseError,
+  type RetryOptions,
+  type UpstreamError,
+  type UpstreamErrorResponse,
+} from "../http";
+import {
+  errorBodySchema,
+  imageListResponseSchema,
+  imageResponseSchema,
+  taskResponseSchema,
+  taskStartedResponseSchema,
+  TASK_STATUSES,
+  type CoxEdgeImage,
+  type CoxEdgeTask,
+  type KnownTaskStatus,
+  type TaskStarted,
+} from "./schemas";
+import { findCreateImageRequestProblems, type CreateImageRequest, type FieldProblem } from "./validation";
+
+export interface CoxEdgeClientOptions {
+  /** API base, e.g. https://portal.coxedge.com/api/v2 (UAT deployments use another host). */
+  baseUrl: string;
+  /** Service code, e.g. "edge-services". */
+  service: string;
+  /** Environment name, e.g. "test-area". */
+  environment: string;
+  /** Sent as MC-Api-Key; never logged nor put in errors. */
+  apiKey: string;
+  /** Sent as the organizationId query parameter when set. */
+  organizationId?: string;
+  /** Per attempt. Default 30 s. */
+  timeoutMs?: number;
+  /** Attempts per call including the first. Default 4. */
+  maxAttempts?: number;
+  /** Max requests in flight to this source. Default 8. */
+  concurrency?: number;
+  retry?: Omit<RetryOptions, "maxAttempts">;
+  onRetry?: (event: { attempt: number; delayMs: number; error: UpstreamError }) => void;
+}
+
+/** Thrown before any request when createImage's input breaks the documented rules. */
+export class CoxEdgeRequestValidationError extends Error {
+  override name = "CoxEdgeRequestValidationError";
+  /** The first offending field, e.g. "family". */
+  readonly field: string;
+
+  constructor(readonly problems: FieldProblem[]) {
+    super(`coxedge CreateImage: invalid request: ${problems.map((problem) => problem.message).join("; ")}`);
+    this.field = problems[0]?.field ?? "body";
+  }
+}
+
+/** How a task status reads: the provider treats anything but SUCCESS/FAILURE as still running. */
+export function taskOutcome(taskStatus: string): "running" | "succeeded" | "failed" {
+  if (taskStatus === "SUCCESS") return "succeeded";
+  if (taskStatus === "FAILURE") return "failed";
+  return "running";
+}
+
+/** Whether the status is one the API is known to send; callers log the others. */
+export function isKnownTaskStatus(taskStatus: string): taskStatus is KnownTaskStatus {
+  return (TASK_STATUSES as readonly string[]).includes(taskStatus);
+}
+
+export class CoxEdgeClient {
+  private readonly http: HttpClient;
+  private readonly imagesPath: string;
+  private readonly organizationId: string | undefined;
+
+  constructor(options: CoxEdgeClientOptions) {
+    const { apiKey } = options;
+    this.organizationId = options.organizationId;
+    this.imagesPath = `/services/${encodeURIComponent(options.service)}/${encodeURIComponent(options.environment)}/images`;
+    this.http = new HttpClient({
+      baseUrl: options.baseUrl,
+      source: "coxedge",
+      timeoutMs: options.timeoutMs,
+      concurrency: options.concurrency,
+      retry: { ...options.retry, maxAttempts: options.maxAttempts },
+      authorize: () => ({ "mc-api-key": apiKey }),
+      mapError: (response) => mapCoxEdgeError(response, apiKey),
+      onRetry: options.onRetry,
+    });
+  }
+
+  /** Images of the environment: `default` (StackPath's), `custom`, or all when omitted. */
+  async listImages(filter: { imageType?: "default" | "custom" } = {}): Promise<CoxEdgeImage[]> {
+    const operation = "ListImages";
+    const response = await this.http.request({
+      operation,
+      method: "GET",
+      path: this.imagesPath,
+      query: { imageType: filter.imageType, organizationId: this.organizationId },
+      schema: imageListResponseSchema,
+    });
+    const { data, metadata } = response.data;
+    // No paging is documented; a count above what came back would mean a partial list, and a
+    // partial list would make the sync delete images that still exist.
+    if (metadata.recordCount > data.length) {
+      throw new UpstreamResponseError(
+        {
+          source: "coxedge",
+          operation,
+          method: "GET",
+          path: this.imagesPath,
+          status: response.status,
+          retryable: false,
+          issuePath: "metadata.recordCount",
+        },
+        `unexpected response body at metadata.recordCount: ${metadata.recordCount} records but ${data.length} returned`,
+      );
+    }
+    return data;
+  }
+
+  /** One image by its id, `stackId/family/tag`. */
+  async getImage(id: string): Promise<CoxEdgeImage> {
+    const response = await this.http.request({
+      operation: "GetImage",
+      method: "GET",
+      path: this.imagePath(id),
+      query: { organizationId: this.organizationId },
+      schema: imageResponseSchema,
+    });
+    return response.data.data;
+  }
+
+  /** Starts building a custom image from a VM instance; poll the returned task. */
+  async createImage(request: CreateImageRequest): Promise<TaskStarted> {
+    const problems = findCreateImageRequestProblems(request);
+    if (problems.length > 0) throw new CoxEdgeRequestValidationError(problems);
+    const { family, tag, workloadId, instanceName, description } = request;
+    const response = await this.http.request({
+      operation: "CreateImage",
+      method: "POST",
+      path: this.imagesPath,
+      query: { organizationId: this.organizationId },
+      body: { family, tag, workloadId, instanceName, description },
+      schema: taskStartedResponseSchema,
+    });
+    return response.data;
+  }
+
+  /** Deletes a custom image; poll the returned task. */
+  async deleteImage(id: string): Promise<TaskStarted> {
+    const response = await this.http.request({
+      operation: "DeleteImage",
+      method: "DELETE",
+      path: this.imagePath(id),
+      query: { organizationId: this.organizationId },
+      schema: taskStartedResponseSchema,
+    });
+    return response.data;
+  }
+
+  /** Status of a create/delete task; on SUCCESS `result.id` is the image id. */
+  async getTask(taskId: string): Promise<CoxEdgeTask> {
+    if (taskId === "") throw new TypeError("coxedge GetTask: empty task id");
+    const response = await this.http.request({
+      operation: "GetTask",
+      method: "GET",
+      path: `/tasks/${encodeURIComponent(taskId)}`,
+      query: { organizationId: this.organizationId },
+      schema: taskResponseSchema,
+    });
+    return response.data.data;
+  }
+
+  async close(): Promise<void> {
+    await this.http.close();
+  }
+
+  /** The id's slashes stay path separators (it is the rest of the path); each part is encoded. */
+  private imagePath(id: string): string {
+    const segments = id.split("/");
+    if (segments.some((segment) => segment === "")) throw new TypeError(`coxedge: invalid image id ${JSON.stringify(id)}`);
+    return `${this.imagesPath}/${segments.map(encodeURIComponent).join("/")}`;
+  }
+}
+
+/**
+ * Maps CloudMC-style error bodies (`errors: [{code, message, field?}]` or `message`) to typed errors.
+ * The API key is scrubbed from upstream messages in case an error echoes it.
+ */
+export function mapCoxEdgeError({ body, details }: UpstreamErrorResponse, apiKey: string): UpstreamError {
+  const parsed = errorBodySchema.safeParse(body);
+  const errors = (parsed.success ? parsed.data.errors : undefined) ?? [];
+  const messages = [...errors.map((error) => error.message), parsed.success ? parsed.data.message : undefined];
+  const upstreamMessage = messages.filter((message) => message !== undefined && message !== "").join("; ");
+  const scrub = (text: string) => (apiKey === "" ? text : text.replaceAll(apiKey, "[redacted]"));
+  return errorForStatus({
+    ...details,
+    code: errors[0]?.code,
+    upstreamMessage: upstreamMessage === "" ? undefined : scrub(upstreamMessage),
+    fieldErrors: errors.flatMap((error) =>
+      error.field === undefined ? [] : [{ field: error.field, code: error.code, message: error.message && scrub(error.message) }],
+    ),
+  });
+}

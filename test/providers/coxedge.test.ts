@@ -1,0 +1,494 @@
+// Contract suite: the real CoxEdgeClient against the real simulator over loopback HTTP.
+import { setTimeout as sleep } from "node:timers/promises";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import {
+  UpstreamAuthError,
+  UpstreamConflictError,
+  UpstreamError,
+  UpstreamNetworkError,
+  UpstreamNotFoundError,
+  UpstreamPermissionError,
+  UpstreamResponseError,
+  UpstreamServerError,
+  UpstreamValidationError,
+} from "../../packages/providers/http";
+import { STACKPATH_STACK_ID } from "../../packages/providers/coxedge/catalog";
+import {
+  CoxEdgeClient,
+  CoxEdgeRequestValidationError,
+  isKnownTaskStatus,
+  taskOutcome,
+  type CoxEdgeClientOptions,
+} from "../../packages/providers/coxedge/client";
+import type { CoxEdgeTask } from "../../packages/providers/coxedge/schemas";
+import { DEFAULT_SIM_WORKLOADS } from "../../packages/providers/coxedge/sim-state";
+import { startCoxEdgeSimulator, type CoxEdgeSimulator } from "../../packages/providers/coxedge/simulator";
+
+const ORGANIZATION_ID = "7b3a2f9e-org";
+const [VM_WORKLOAD, CONTAINER_WORKLOAD] = DEFAULT_SIM_WORKLOADS as [
+  (typeof DEFAULT_SIM_WORKLOADS)[number],
+  (typeof DEFAULT_SIM_WORKLOADS)[number],
+];
+const VM_INSTANCE = VM_WORKLOAD.instances[0] as string;
+/** The documentation's example id: it contains slashes and must travel as the rest of the path. */
+const DOC_IMAGE_ID = `${STACKPATH_STACK_ID}/ubuntu/v20201110`;
+
+let sim: CoxEdgeSimulator;
+let client: CoxEdgeClient;
+const extraClients: CoxEdgeClient[] = [];
+let nameCounter = 0;
+
+function makeClient(overrides: Partial<CoxEdgeClientOptions> = {}): CoxEdgeClient {
+  const made = new CoxEdgeClient({
+    baseUrl: sim.url,
+    service: sim.service,
+    environment: sim.environment,
+    apiKey: sim.apiKey,
+    organizationId: ORGANIZATION_ID,
+    timeoutMs: 2_000,
+    maxAttempts: 3,
+    retry: { baseDelayMs: 5, maxDelayMs: 20 },
+    ...overrides,
+  });
+  extraClients.push(made);
+  return made;
+}
+
+function uniqueName(): { family: string; tag: string } {
+  nameCounter++;
+  return { family: `contract-${nameCounter}`, tag: `v1.${nameCounter}.0` };
+}
+
+async function waitForTask(taskId: string, timeoutMs = 3_000): Promise<CoxEdgeTask> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const task = await client.getTask(taskId);
+    if (taskOutcome(task.taskStatus) !== "running") return task;
+    if (Date.now() > deadline) throw new Error(`task ${taskId} still ${task.taskStatus}`);
+    await sleep(15);
+  }
+}
+
+async function caught(promise: Promise<unknown>): Promise<unknown> {
+  return promise.then(
+    () => {
+      throw new Error("expected the call to fail");
+    },
+    (error: unknown) => error,
+  );
+}
+
+function expectNoApiKey(error: unknown): void {
+  const rendered = [
+    String(error),
+    error instanceof Error ? error.stack : "",
+    JSON.stringify(error),
+    error instanceof Error ? String(error.cause) : "",
+  ].join("\n");
+  expect(rendered).not.toContain(sim.apiKey);
+}
+
+beforeAll(async () => {
+  sim = await startCoxEdgeSimulator({
+    catalog: { images: 60, seed: 3 },
+    organizationId: ORGANIZATION_ID,
+    taskDelayMs: 60,
+  });
+  client = makeClient();
+});
+
+afterEach(() => {
+  sim.faults.clear();
+  sim.state.settings.taskDelayMs = 60;
+  sim.state.settings.taskFailureRate = 0;
+});
+
+afterAll(async () => {
+  await Promise.all(extraClients.map((made) => made.close()));
+  await sim.close();
+});
+
+describe("list images", () => {
+  it("returns the whole catalog with the documented fields", async () => {
+    const images = await client.listImages();
+    expect(images).toEqual(sim.state.snapshot());
+    expect(images.length).toBeGreaterThanOrEqual(60);
+    expect(images.find((image) => image.id === DOC_IMAGE_ID)).toEqual({
+      id: DOC_IMAGE_ID,
+      stackId: STACKPATH_STACK_ID,
+      slug: "stackpath-edge",
+      family: "ubuntu",
+      tag: "v20201110",
+      createdAt: expect.stringMatching(/^2020-11-10T\d\d:\d\d:\d\d\.\d{6}Z$/),
+      description: "Image using ubuntu",
+      reference: "stackpath-edge/ubuntu:v20201110",
+      status: "READY",
+    });
+  });
+
+  it("filters by imageType: default are StackPath's, custom are the environment's", async () => {
+    const [all, defaults, customs] = await Promise.all([
+      client.listImages(),
+      client.listImages({ imageType: "default" }),
+      client.listImages({ imageType: "custom" }),
+    ]);
+    expect(defaults.length).toBeGreaterThan(0);
+    expect(customs.length).toBeGreaterThan(0);
+    expect(defaults.every((image) => image.stackId === STACKPATH_STACK_ID)).toBe(true);
+    expect(customs.every((image) => image.stackId === sim.state.customStack.stackId)).toBe(true);
+    expect(defaults.length + customs.length).toBe(all.length);
+  });
+
+  it("sends the envelope with metadata.recordCount, and any other imageType lists everything", async () => {
+    const response = await fetch(`${sim.url}/services/${sim.service}/${sim.environment}/images?imageType=all`, {
+      headers: { "MC-Api-Key": sim.apiKey },
+    });
+    expect(response.status).toBe(200);
+    const body = (await response.json()) as { data: unknown[]; metadata: { recordCount: number } };
+    expect(body.metadata.recordCount).toBe(body.data.length);
+    expect(body.data.length).toBe(sim.state.snapshot().length);
+  });
+
+  it("refuses a list whose recordCount says images are missing", async () => {
+    sim.faults.inject({ kind: "status", status: 200, body: { data: [], metadata: { recordCount: 5 } }, times: 1 });
+    const error = await caught(client.listImages());
+    expect(error).toBeInstanceOf(UpstreamResponseError);
+    expect((error as UpstreamResponseError).issuePath).toBe("metadata.recordCount");
+  });
+});
+
+describe("get image", () => {
+  it("fetches an image whose id contains slashes", async () => {
+    const before = sim.counters.get("GetImage");
+    const image = await client.getImage(DOC_IMAGE_ID);
+    expect(image.id).toBe(DOC_IMAGE_ID);
+    expect(image.reference).toBe("stackpath-edge/ubuntu:v20201110");
+    expect(sim.counters.get("GetImage")).toBe(before + 1);
+  });
+
+  it("maps an unknown image to a not-found error", async () => {
+    const error = await caught(client.getImage(`${STACKPATH_STACK_ID}/ubuntu/v19990101`));
+    expect(error).toBeInstanceOf(UpstreamNotFoundError);
+    expect(error).toMatchObject({ status: 404, code: "NOT_FOUND", operation: "GetImage", source: "coxedge" });
+  });
+});
+
+describe("create image", () => {
+  it("goes PENDING → PROCESSING → READY, and the SUCCESS task names the image", async () => {
+    sim.state.settings.taskDelayMs = 600;
+    const name = uniqueName();
+    const started = Date.now();
+    const task = await client.createImage({
+      ...name,
+      workloadId: VM_WORKLOAD.id,
+      instanceName: VM_INSTANCE,
+      description: "contract image",
+    });
+    expect(task).toEqual({ taskId: expect.any(String), taskStatus: "PENDING" });
+    const expectedId = `${sim.state.customStack.stackId}/${name.family}/${name.tag}`;
+
+    const building = (await client.listImages({ imageType: "custom" })).find((image) => image.id === expectedId);
+    expect(building?.status).toBe("PENDING");
+    expect((await client.getTask(task.taskId)).taskStatus).toBe("PENDING");
+
+    await sleep(Math.max(0, started + 380 - Date.now()));
+    expect((await client.getImage(expectedId)).status).toBe("PROCESSING");
+
+    const done = await waitForTask(task.taskId);
+    expect(done).toEqual({ id: task.taskId, taskStatus: "SUCCESS", result: { id: expectedId } });
+    expect(await client.getImage(expectedId)).toMatchObject({
+      stackId: sim.state.customStack.stackId,
+      family: name.family,
+      tag: name.tag,
+      slug: sim.environment,
+      reference: `${sim.environment}/${name.family}:${name.tag}`,
+      description: "contract image",
+      status: "READY",
+    });
+  });
+
+  it("ends in FAILURE with the image FAILED when the build fails", async () => {
+    sim.state.settings.taskFailureRate = 1;
+    const name = uniqueName();
+    const task = await client.createImage({ ...name, workloadId: VM_WORKLOAD.id, instanceName: VM_INSTANCE });
+    const done = await waitForTask(task.taskId);
+    expect(done.taskStatus).toBe("FAILURE");
+    expect(done.result?.id).toBeUndefined();
+    const image = await client.getImage(`${sim.state.customStack.stackId}/${name.family}/${name.tag}`);
+    expect(image.status).toBe("FAILED");
+  });
+
+  it("rejects the documentation's own example family 'Ubuntu' before sending anything", async () => {
+    const before = sim.counters.get("CreateImage");
+    const error = await caught(
+      client.createImage({
+        family: "Ubuntu",
+        tag: "v2021-01-01",
+        workloadId: VM_WORKLOAD.id,
+        instanceName: VM_INSTANCE,
+        description: "Ubuntu OS v4",
+      }),
+    );
+    expect(error).toBeInstanceOf(CoxEdgeRequestValidationError);
+    expect((error as CoxEdgeRequestValidationError).field).toBe("family");
+    expect((error as Error).message).toContain('family "Ubuntu" must consist of lower case alphanumeric characters');
+    expect(sim.counters.get("CreateImage")).toBe(before);
+  });
+
+  it.each([
+    ["a tag starting with a period", ".v1"],
+    ["a tag starting with a dash", "-v1"],
+    ["a tag longer than 128 characters", "v".repeat(129)],
+    ["a tag with a slash", "v1/2"],
+  ])("rejects %s, naming the tag field", async (_, tag) => {
+    const error = await caught(
+      client.createImage({ family: "web", tag, workloadId: VM_WORKLOAD.id, instanceName: VM_INSTANCE }),
+    );
+    expect(error).toBeInstanceOf(CoxEdgeRequestValidationError);
+    expect((error as CoxEdgeRequestValidationError).field).toBe("tag");
+  });
+
+  it("has the server reject the same rules with a CloudMC error body naming the field", async () => {
+    const response = await fetch(`${sim.url}/services/${sim.service}/${sim.environment}/images`, {
+      method: "POST",
+      headers: { "MC-Api-Key": sim.apiKey, "content-type": "application/json" },
+      body: JSON.stringify({ family: "Ubuntu", tag: "v2021-01-01", workloadId: VM_WORKLOAD.id, instanceName: VM_INSTANCE }),
+    });
+    expect(response.status).toBe(400);
+    expect(await response.json()).toEqual({
+      errors: [{ code: "INVALID_FIELD", field: "family", message: expect.stringContaining('family "Ubuntu"') }],
+    });
+  });
+
+  it.each([
+    ["a container workload", { workloadId: CONTAINER_WORKLOAD.id, instanceName: CONTAINER_WORKLOAD.instances[0] }, "workloadId"],
+    ["an unknown workload", { workloadId: "00000000-0000-4000-8000-000000000000", instanceName: VM_INSTANCE }, "workloadId"],
+    ["an instance of another workload", { workloadId: VM_WORKLOAD.id, instanceName: "w-other-0" }, "instanceName"],
+  ])("maps the server's refusal of %s to a validation error naming the field", async (_, source, field) => {
+    const error = await caught(client.createImage({ ...uniqueName(), workloadId: source.workloadId, instanceName: source.instanceName ?? "" }));
+    expect(error).toBeInstanceOf(UpstreamValidationError);
+    expect(error).toMatchObject({ status: 400, code: "INVALID_FIELD", fieldErrors: [{ field, code: "INVALID_FIELD" }] });
+  });
+
+  it("maps an existing family+tag to a conflict", async () => {
+    const existing = (await client.listImages({ imageType: "custom" }))[0];
+    if (!existing) throw new Error("the seeded catalog has no custom image");
+    const error = await caught(
+      client.createImage({ family: existing.family, tag: existing.tag, workloadId: VM_WORKLOAD.id, instanceName: VM_INSTANCE }),
+    );
+    expect(error).toBeInstanceOf(UpstreamConflictError);
+    expect(error).toMatchObject({ status: 409 });
+  });
+
+  it("is not retried on a 5xx, since the image may have been started", async () => {
+    sim.faults.status(503, { method: "POST", times: 1 });
+    const before = sim.counters.get("CreateImage");
+    const error = await caught(client.createImage({ ...uniqueName(), workloadId: VM_WORKLOAD.id, instanceName: VM_INSTANCE }));
+    expect(error).toBeInstanceOf(UpstreamServerError);
+    expect(sim.counters.get("CreateImage")).toBe(before + 1);
+  });
+});
+
+describe("delete image", () => {
+  it("deletes a custom image through a task; the image disappears", async () => {
+    const name = uniqueName();
+    const created = await client.createImage({ ...name, workloadId: VM_WORKLOAD.id, instanceName: VM_INSTANCE });
+    const id = (await waitForTask(created.taskId)).result?.id as string;
+
+    const deletion = await client.deleteImage(id);
+    expect(deletion).toEqual({ taskId: expect.any(String), taskStatus: "PENDING" });
+    expect(await caught(client.deleteImage(id))).toBeInstanceOf(UpstreamConflictError);
+    expect((await waitForTask(deletion.taskId)).taskStatus).toBe("SUCCESS");
+
+    expect(await caught(client.getImage(id))).toBeInstanceOf(UpstreamNotFoundError);
+    expect((await client.listImages()).some((image) => image.id === id)).toBe(false);
+  });
+
+  it("settles at once with SUCCESS when the task delay is zero", async () => {
+    sim.state.settings.taskDelayMs = 0;
+    const image = sim.state.putImage({ ...uniqueName() });
+    expect(await client.deleteImage(image.id)).toEqual({ taskId: expect.any(String), taskStatus: "SUCCESS" });
+    expect(await caught(client.getImage(image.id))).toBeInstanceOf(UpstreamNotFoundError);
+  });
+
+  it("refuses to delete a default StackPath image", async () => {
+    const error = await caught(client.deleteImage(DOC_IMAGE_ID));
+    expect(error).toBeInstanceOf(UpstreamValidationError);
+    expect(error).toMatchObject({ status: 400, code: "NOT_CUSTOM_IMAGE" });
+    expect((await client.getImage(DOC_IMAGE_ID)).status).toBe("READY");
+  });
+
+  it("maps an unknown image to not-found", async () => {
+    expect(await caught(client.deleteImage(`${sim.state.customStack.stackId}/nope/v0`))).toBeInstanceOf(UpstreamNotFoundError);
+  });
+});
+
+describe("tasks", () => {
+  it("maps an unknown task to not-found", async () => {
+    const error = await caught(client.getTask("00000000-0000-4000-8000-000000000000"));
+    expect(error).toBeInstanceOf(UpstreamNotFoundError);
+    expect(error).toMatchObject({ operation: "GetTask", status: 404 });
+  });
+
+  it("reads the provider model's `status` spelling and treats unknown statuses as running", async () => {
+    sim.faults.inject({ kind: "status", status: 200, body: { data: { id: "t1", status: "RUNNING" } }, times: 1 });
+    const task = await client.getTask("t1");
+    expect(task.taskStatus).toBe("RUNNING");
+    expect(taskOutcome(task.taskStatus)).toBe("running");
+    expect(isKnownTaskStatus(task.taskStatus)).toBe(false);
+    expect(isKnownTaskStatus("FAILURE")).toBe(true);
+  });
+});
+
+describe("auth", () => {
+  it("maps a wrong API key to an auth error without the key in it", async () => {
+    const wrongKey = `${sim.apiKey}-wrong`;
+    const error = await caught(makeClient({ apiKey: wrongKey }).listImages());
+    expect(error).toBeInstanceOf(UpstreamAuthError);
+    expect(error).toMatchObject({ status: 401, code: "UNAUTHORIZED" });
+    expect(JSON.stringify(error) + String(error)).not.toContain(wrongKey);
+  });
+
+  it("answers 401 with a CloudMC error body when the header is missing", async () => {
+    const response = await fetch(`${sim.url}/tasks/anything`);
+    expect(response.status).toBe(401);
+    expect(await response.json()).toEqual({ errors: [{ code: "UNAUTHORIZED", message: expect.any(String) }] });
+  });
+
+  it("accepts requests without organizationId, and refuses another organization with 403", async () => {
+    expect((await makeClient({ organizationId: undefined }).listImages()).length).toBeGreaterThan(0);
+    const error = await caught(makeClient({ organizationId: "another-org" }).listImages());
+    expect(error).toBeInstanceOf(UpstreamPermissionError);
+  });
+
+  it("scrubs the API key from upstream messages that echo it", async () => {
+    sim.faults.inject({ kind: "status", status: 401, body: { message: `key ${sim.apiKey} is revoked` }, times: 1 });
+    const error = await caught(client.listImages());
+    expect(error).toBeInstanceOf(UpstreamAuthError);
+    expect((error as UpstreamError).upstreamMessage).toBe("key [redacted] is revoked");
+    expectNoApiKey(error);
+  });
+});
+
+describe("resilience", () => {
+  it("honours Retry-After on 429, then succeeds", async () => {
+    const delays: number[] = [];
+    const patient = makeClient({ onRetry: ({ delayMs }) => delays.push(delayMs) });
+    sim.faults.throttle(1, { times: 1 });
+    const started = Date.now();
+    expect((await patient.listImages()).length).toBeGreaterThan(0);
+    expect(delays).toEqual([1_000]);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(1_000);
+  });
+
+  it("retries 5xx with backoff and succeeds", async () => {
+    sim.faults.status(503, { times: 2 });
+    const before = sim.counters.get("GetImage");
+    expect((await client.getImage(DOC_IMAGE_ID)).id).toBe(DOC_IMAGE_ID);
+    expect(sim.counters.get("GetImage")).toBe(before + 3);
+  });
+
+  it("gives up after maxAttempts with the last server error", async () => {
+    sim.faults.status(500);
+    const before = sim.counters.get("ListImages");
+    const error = await caught(client.listImages());
+    expect(error).toBeInstanceOf(UpstreamServerError);
+    expect(error).toMatchObject({ status: 500, code: "INTERNAL_SERVER_ERROR" });
+    expect(sim.counters.get("ListImages")).toBe(before + 3);
+    expectNoApiKey(error);
+  });
+
+  it("retries a connection reset, and reports a persistent one as a network error", async () => {
+    sim.faults.reset({ times: 1 });
+    expect((await client.getImage(DOC_IMAGE_ID)).id).toBe(DOC_IMAGE_ID);
+    sim.faults.reset();
+    const error = await caught(client.getImage(DOC_IMAGE_ID));
+    expect(error).toBeInstanceOf(UpstreamNetworkError);
+    expectNoApiKey(error);
+  });
+
+  it("retries a truncated body", async () => {
+    sim.faults.truncate({ times: 1 });
+    expect((await client.listImages()).length).toBeGreaterThan(0);
+  });
+
+  it("retries malformed JSON, and reports a persistent one as a response error", async () => {
+    sim.faults.malformed({ times: 1 });
+    expect((await client.getImage(DOC_IMAGE_ID)).id).toBe(DOC_IMAGE_ID);
+    sim.faults.malformed();
+    const error = await caught(client.getImage(DOC_IMAGE_ID));
+    expect(error).toBeInstanceOf(UpstreamResponseError);
+    expect((error as Error).message).toContain("invalid JSON body");
+  });
+
+  it("reports a schema mismatch naming the field, without retrying", async () => {
+    const image = await client.getImage(DOC_IMAGE_ID);
+    sim.faults.inject({ kind: "status", status: 200, body: { data: { ...image, createdAt: 1605040451 } } });
+    const before = sim.counters.get("GetImage");
+    const error = await caught(client.getImage(DOC_IMAGE_ID));
+    expect(error).toBeInstanceOf(UpstreamResponseError);
+    expect((error as UpstreamResponseError).issuePath).toBe("data.createdAt");
+    expect((error as Error).message).toContain("data.createdAt");
+    expect(sim.counters.get("GetImage")).toBe(before + 1);
+    expectNoApiKey(error);
+  });
+
+  it("reports an unknown image status in a list naming the item", async () => {
+    const images = await client.listImages();
+    const changed = images.map((image, index) => (index === 2 ? { ...image, status: "ARCHIVED" } : image));
+    sim.faults.inject({ kind: "status", status: 200, body: { data: changed, metadata: { recordCount: changed.length } }, times: 1 });
+    const error = await caught(client.listImages());
+    expect((error as UpstreamResponseError).issuePath).toBe("data[2].status");
+  });
+});
+
+describe("simulator hooks", () => {
+  it("rate-limits per API key with a token bucket", async () => {
+    const limited = await startCoxEdgeSimulator({ catalog: { images: 2 }, rateLimit: { burst: 2, rate: 1 } });
+    try {
+      const statuses: number[] = [];
+      for (let i = 0; i < 3; i++) {
+        const response = await fetch(`${limited.url}/tasks/x`, { headers: { "MC-Api-Key": limited.apiKey } });
+        statuses.push(response.status);
+        if (response.status === 429) expect(response.headers.get("retry-after")).toBe("1");
+        await response.body?.cancel();
+      }
+      expect(statuses).toEqual([404, 404, 429]);
+    } finally {
+      await limited.close();
+    }
+  });
+
+  it("drifts the catalog deterministically with churn", async () => {
+    const drift = await startCoxEdgeSimulator({ catalog: { images: 1_000, seed: 9 } });
+    const driftClient = makeClient({ baseUrl: drift.url, apiKey: drift.apiKey, organizationId: undefined });
+    try {
+      const before = await driftClient.listImages();
+      expect(before).toHaveLength(1_000);
+      const result = drift.state.churn({ modify: 0.01, remove: 0.01, add: 5 });
+      expect(result.modified).toHaveLength(10);
+      expect(result.removed).toHaveLength(7);
+      expect(result.added).toHaveLength(5);
+      const after = new Map((await driftClient.listImages()).map((image) => [image.id, image]));
+      expect(after.size).toBe(1_000 - 7 + 5);
+      for (const id of result.removed) expect(after.has(id)).toBe(false);
+      for (const id of result.added) expect(after.get(id)?.status).toBe("READY");
+      const original = new Map(before.map((image) => [image.id, image]));
+      const modifiedIds = result.modified.filter((id) => after.has(id));
+      for (const id of modifiedIds) expect(after.get(id)?.description).not.toBe(original.get(id)?.description);
+    } finally {
+      await drift.close();
+    }
+  });
+
+  it("counts requests per endpoint", async () => {
+    const before = sim.counters.snapshot();
+    await client.listImages();
+    await client.getImage(DOC_IMAGE_ID);
+    await caught(client.getTask("missing"));
+    const after = sim.counters.snapshot();
+    expect((after.ListImages ?? 0) - (before.ListImages ?? 0)).toBe(1);
+    expect((after.GetImage ?? 0) - (before.GetImage ?? 0)).toBe(1);
+    expect((after.GetTask ?? 0) - (before.GetTask ?? 0)).toBe(1);
+  });
+});
