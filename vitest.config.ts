@@ -3,6 +3,8 @@ import { defineConfig } from "vitest/config";
 export default defineConfig({
   test: {
     include: ["test/**/*.test.ts"],
+    // The JSON report is what .ci/run reads to print its closing "N passed, N failed" line.
+    reporters: ["default", ["json", { outputFile: ".vitest.json" }]],
     globalSetup: ["test/global-setup.ts"],
     setupFiles: ["test/support/env.ts"],
     testTimeout: 30_000,

@@ -81,6 +81,14 @@ const TuningSchema = z.strictObject({
 });
 export type Tuning = z.output<typeof TuningSchema>;
 
+const tuningVariables: Record<keyof Tuning, string> = {
+  tombstoneRetentionDays: "IMAGESYNC_TOMBSTONE_RETENTION_DAYS",
+  syncLeaseSeconds: "IMAGESYNC_SYNC_LEASE_SECONDS",
+  jobPollTimeoutSeconds: "IMAGESYNC_JOB_POLL_TIMEOUT_SECONDS",
+  jobPollMaxDelaySeconds: "IMAGESYNC_JOB_POLL_MAX_DELAY_SECONDS",
+  corsOrigins: "IMAGESYNC_CORS_ORIGINS",
+};
+
 function readKeyFile(path: string): string {
   try {
     return readFileSync(path, "utf8");
@@ -135,15 +143,16 @@ export class ConfigLoader {
 
   tuning(): Tuning {
     return this.#cached("tuning", () => {
-      const input = {
-        tombstoneRetentionDays: this.env.IMAGESYNC_TOMBSTONE_RETENTION_DAYS,
-        syncLeaseSeconds: this.env.IMAGESYNC_SYNC_LEASE_SECONDS,
-        jobPollTimeoutSeconds: this.env.IMAGESYNC_JOB_POLL_TIMEOUT_SECONDS,
-        jobPollMaxDelaySeconds: this.env.IMAGESYNC_JOB_POLL_MAX_DELAY_SECONDS,
-        corsOrigins: this.env.IMAGESYNC_CORS_ORIGINS,
-      };
-      const parsed = TuningSchema.safeParse(Object.fromEntries(Object.entries(input).filter(([, v]) => v !== undefined && v !== "")));
-      if (!parsed.success) throw new ConfigError(describeIssues(parsed.error, "IMAGESYNC", "environment"));
+      const input = Object.fromEntries(
+        Object.entries(tuningVariables)
+          .map(([key, envName]) => [key, this.env[envName]])
+          .filter(([, value]) => value !== undefined && value !== ""),
+      );
+      const parsed = TuningSchema.safeParse(input);
+      if (!parsed.success) {
+        const problems = parsed.error.issues.map((i) => `${tuningVariables[i.path[0] as keyof Tuning]}: ${i.message}`);
+        throw new ConfigError(`Invalid configuration (environment): ${problems.join("; ")}`);
+      }
       return parsed.data;
     });
   }

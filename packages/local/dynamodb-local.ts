@@ -33,13 +33,12 @@ function jarDirectory(): string {
   return join(lib, release);
 }
 
-/** Fails early with the fix when no JDK is installed (the launcher is run as a Java source file). */
+/** Fails early with the fix when no JDK is installed (the launcher runs as a Java source file). */
 export function assertJavaAvailable(): void {
-  const probe = spawnSync("java", ["--version"], { encoding: "utf8" });
-  const version = /(\d+)(\.\d+)*/.exec(probe.stdout ?? "")?.[1];
-  if (probe.error || probe.status !== 0 || !version || Number(version) < 17) {
+  const modules = spawnSync("java", ["--list-modules"], { encoding: "utf8" });
+  if (modules.error || modules.status !== 0 || !modules.stdout.includes("jdk.compiler")) {
     throw new Error(
-      "DynamoDB Local needs a Java 17+ JDK on PATH (`java --version` failed). On Debian/Ubuntu: apt-get install -y openjdk-17-jdk-headless",
+      "DynamoDB Local needs a Java 17+ JDK on PATH (`java --list-modules` must list jdk.compiler). On Debian/Ubuntu: apt-get install -y openjdk-17-jdk-headless",
     );
   }
 }
