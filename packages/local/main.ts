@@ -91,7 +91,7 @@ async function main(): Promise<void> {
     stopping = true;
     console.log(`\n${signal}: stopping (Ctrl-C again to force) ...`);
     removeRuntimeInfo();
-    for (const stop of stops.reverse()) await stop().catch((error: unknown) => console.error("shutdown step failed:", error));
+    for (const stop of stops.toReversed()) await stop().catch((error: unknown) => console.error("shutdown step failed:", error));
     console.log("Stopped.");
     process.exit(0);
   };
