@@ -28,12 +28,17 @@ export function buildImage(
   stack: Stack,
   fields: Pick<CoxEdgeImage, "family" | "tag" | "createdAt" | "description" | "status">,
 ): CoxEdgeImage {
+  // Keys in the documented order, so responses read like the API's own examples.
   return {
-    id: imageId(stack.stackId, fields.family, fields.tag),
     stackId: stack.stackId,
+    id: imageId(stack.stackId, fields.family, fields.tag),
     slug: stack.slug,
+    family: fields.family,
+    tag: fields.tag,
+    createdAt: fields.createdAt,
+    description: fields.description,
     reference: `${stack.slug}/${fields.family}:${fields.tag}`,
-    ...fields,
+    status: fields.status,
   };
 }
 
