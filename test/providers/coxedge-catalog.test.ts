@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { environmentStack, generateCatalog, STACKPATH_STACK_ID } from "../../packages/providers/coxedge/catalog";
 import { imageSchema } from "../../packages/providers/coxedge/schemas";
-import { findCreateImageRequestProblems, imageFamilySchema, imageTagSchema } from "../../packages/providers/coxedge/validation";
+import { checkCreateImageRequest, imageFamilySchema, imageTagSchema } from "../../packages/providers/coxedge/validation";
 
 const validRequest = {
   family: "ubuntu",
@@ -28,19 +28,26 @@ describe("Cox Edge family/tag rules", () => {
   });
 
   it("rejects the API documentation's own example family 'Ubuntu', naming the field", () => {
-    const problems = findCreateImageRequestProblems({ ...validRequest, family: "Ubuntu", description: "Ubuntu OS v4" });
-    expect(problems).toEqual([{ field: "family", message: expect.stringMatching(/^family "Ubuntu" must consist of lower case/) }]);
+    const check = checkCreateImageRequest({ ...validRequest, family: "Ubuntu", description: "Ubuntu OS v4" });
+    expect(check).toEqual({
+      ok: false,
+      problems: [{ field: "family", message: expect.stringMatching(/^family "Ubuntu" must consist of lower case/) }],
+    });
   });
 
   it("reports every broken field once", () => {
-    const problems = findCreateImageRequestProblems({ tag: ".x", workloadId: 7, instanceName: "" });
-    expect(problems.map((problem) => problem.field)).toEqual(["family", "tag", "workloadId", "instanceName"]);
-    expect(problems[0]?.message).toBe("family is required");
+    const check = checkCreateImageRequest({ tag: ".x", workloadId: 7, instanceName: "" });
+    if (check.ok) throw new Error("expected problems");
+    expect(check.problems.map((problem) => problem.field)).toEqual(["family", "tag", "workloadId", "instanceName"]);
+    expect(check.problems[0]?.message).toBe("family is required");
   });
 
-  it("accepts a valid request with or without description", () => {
-    expect(findCreateImageRequestProblems(validRequest)).toEqual([]);
-    expect(findCreateImageRequestProblems({ ...validRequest, description: "x" })).toEqual([]);
+  it("accepts a valid request with or without description, dropping unknown keys", () => {
+    expect(checkCreateImageRequest(validRequest)).toEqual({ ok: true, request: validRequest });
+    expect(checkCreateImageRequest({ ...validRequest, description: "x", extra: 1 })).toEqual({
+      ok: true,
+      request: { ...validRequest, description: "x" },
+    });
   });
 });
 

@@ -407,6 +407,13 @@ describe("resilience", () => {
     expectNoApiKey(error);
   });
 
+  it("times out a slow answer", async () => {
+    sim.faults.latency(400, { times: 1 });
+    const error = await caught(makeClient({ timeoutMs: 100, maxAttempts: 1 }).listImages());
+    expect(error).toBeInstanceOf(UpstreamNetworkError);
+    expect(error).toMatchObject({ code: "ETIMEDOUT" });
+  });
+
   it("retries a truncated body", async () => {
     sim.faults.truncate({ times: 1 });
     expect((await client.listImages()).length).toBeGreaterThan(0);

@@ -20,7 +20,7 @@ import {
   type KnownTaskStatus,
   type TaskStarted,
 } from "./schemas";
-import { findCreateImageRequestProblems, type CreateImageRequest, type FieldProblem } from "./validation";
+import { checkCreateImageRequest, type CreateImageRequest, type FieldProblem } from "./validation";
 
 export interface CoxEdgeClientOptions {
   /** API base, e.g. https://portal.coxedge.com/api/v2 (UAT deployments use another host). */
@@ -132,15 +132,14 @@ export class CoxEdgeClient {
 
   /** Starts building a custom image from a VM instance; poll the returned task. */
   async createImage(request: CreateImageRequest): Promise<TaskStarted> {
-    const problems = findCreateImageRequestProblems(request);
-    if (problems.length > 0) throw new CoxEdgeRequestValidationError(problems);
-    const { family, tag, workloadId, instanceName, description } = request;
+    const check = checkCreateImageRequest(request);
+    if (!check.ok) throw new CoxEdgeRequestValidationError(check.problems);
     const response = await this.http.request({
       operation: "CreateImage",
       method: "POST",
       path: this.imagesPath,
       query: { organizationId: this.organizationId },
-      body: { family, tag, workloadId, instanceName, description },
+      body: check.request,
       schema: taskStartedResponseSchema,
     });
     return response.data;

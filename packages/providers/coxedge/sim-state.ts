@@ -14,7 +14,7 @@ import {
   type Stack,
 } from "./catalog";
 import type { CoxEdgeImage, ImageStatus, KnownTaskStatus } from "./schemas";
-import { findCreateImageRequestProblems, type CreateImageRequest } from "./validation";
+import { checkCreateImageRequest } from "./validation";
 
 export type ImageType = "default" | "custom";
 
@@ -122,9 +122,12 @@ export class CoxEdgeSimState {
   }
 
   createImage(body: unknown): SimTask {
-    const [problem] = findCreateImageRequestProblems(body);
-    if (problem) throw new SimApiError(400, "INVALID_FIELD", problem.message, problem.field);
-    const request = body as CreateImageRequest;
+    const check = checkCreateImageRequest(body);
+    if (!check.ok) {
+      const [problem] = check.problems;
+      throw new SimApiError(400, "INVALID_FIELD", problem?.message ?? "invalid request", problem?.field);
+    }
+    const { request } = check;
 
     const workload = this.workloads.get(request.workloadId);
     if (!workload) {
@@ -284,7 +287,7 @@ export class CoxEdgeSimState {
   }
 
   private sample<T>(items: T[], share: number): T[] {
-    const wanted = Math.round(items.length * share);
+    const wanted = Math.min(items.length, Math.round(items.length * share));
     const chosen = new Set<number>();
     while (chosen.size < wanted) chosen.add(this.random.int(0, items.length - 1));
     return [...chosen].map((index) => items[index] as T);

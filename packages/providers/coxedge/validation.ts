@@ -34,21 +34,25 @@ export interface FieldProblem {
   message: string;
 }
 
-/** Every rule the request breaks, one entry per field, each message naming the field. */
-export function findCreateImageRequestProblems(request: unknown): FieldProblem[] {
-  const result = createImageRequestSchema.safeParse(request);
-  if (result.success) return [];
+export type CreateImageRequestCheck =
+  | { ok: true; request: CreateImageRequest }
+  | { ok: false; problems: FieldProblem[] };
+
+/** Parses a create body; on failure lists every broken field once, each message naming the field. */
+export function checkCreateImageRequest(input: unknown): CreateImageRequestCheck {
+  const result = createImageRequestSchema.safeParse(input);
+  if (result.success) return { ok: true, request: result.data };
   const byField = new Map<string, FieldProblem>();
   for (const issue of result.error.issues) {
     const field = issue.path.map(String).join(".") || "body";
     if (byField.has(field)) continue;
-    byField.set(field, { field, message: `${field} ${describeValue(request, field)}${issue.message}` });
+    byField.set(field, { field, message: `${field} ${describeValue(input, field)}${issue.message}` });
   }
-  return [...byField.values()];
+  return { ok: false, problems: [...byField.values()] };
 }
 
-function describeValue(request: unknown, field: string): string {
-  if (typeof request !== "object" || request === null) return "";
-  const value: unknown = (request as Record<string, unknown>)[field];
+function describeValue(input: unknown, field: string): string {
+  if (typeof input !== "object" || input === null) return "";
+  const value: unknown = (input as Record<string, unknown>)[field];
   return typeof value === "string" ? `${JSON.stringify(value)} ` : "";
 }
