@@ -43,11 +43,14 @@ export interface HttpClientOptions {
   /** Keep-alive connections kept to the upstream. Default: `concurrency`. */
   connections?: number;
   retry?: RetryOptions;
-  /** Headers sent on every request, e.g. Accept-Version. Must not hold secrets that vary per attempt. */
+  /** Headers sent on every request, e.g. Accept-Version. Not for credentials: they belong in `authorize`. */
   defaultHeaders?: Record<string, string>;
   /** Header carrying a fresh request id per call (the same across its retries), e.g. "x-request-id". */
   requestIdHeader?: string;
-  /** Adds auth headers. Called for every attempt so that signed dates stay fresh. */
+  /**
+   * Adds auth headers. Called for every attempt so that signed dates stay fresh; keeping the
+   * credential in this closure keeps it out of inspectable client state and out of errors.
+   */
   authorize?: (request: OutgoingRequest) => Record<string, string>;
   /** Maps non-2xx responses to typed errors. Default: `errorForStatus` with `code`/`message` from the body. */
   mapError?: ErrorMapper;

@@ -301,6 +301,9 @@ export async function startTritonSimulator(options: TritonSimulatorOptions = {})
         return createImage(caller, params, version);
       case "ImagesAction":
         return imagesAction(request.query.get("action") ?? "");
+      case "UpdateImage":
+      case "CloneImage":
+      case "ExportImage":
       case "ImageAction":
         return imageAction(caller, matched.id ?? "", request.query.get("action") ?? "", params, version);
       case "DeleteImage":
