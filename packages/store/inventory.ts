@@ -1,0 +1,266 @@
+/**
+ * Image items: one per upstream image and source, written only when something changed.
+ *
+ * Ordering between writers (a sync run, a job refreshing one image) is decided by `observedAt`, the time
+ * the upstream state being written was read: a write only lands on an item observed earlier, so a slow
+ * writer can never put an older picture of an image over a newer one, and nothing needs a lock.
+ *
+ * `lastSeenAt` is written with content changes only (an unchanged image costs no write). For a live
+ * image the source's last successful snapshot (`lastOkSnapshotAt` on its LATEST run item) also proves
+ * it was seen then; `effectiveLastSeenAt` combines the two.
+ */
+import { ConditionalCheckFailedException } from "@aws-sdk/client-dynamodb";
+import { GetCommand, paginateQuery, UpdateCommand } from "@aws-sdk/lib-dynamodb";
+import pLimit from "p-limit";
+import type { Provider } from "../core/resources";
+import { updateExpression } from "./expressions";
+import { imageViewFields, normaliseImage, type ImageView, type NormalisedImage, type UpstreamDocument } from "./normalise";
+import type { Table } from "./table";
+
+export interface SourceRef {
+  provider: Provider;
+  sourceId: string;
+}
+
+export interface ImageKey extends SourceRef {
+  upstreamId: string;
+}
+
+/** The stored item. Tombstones keep everything and add `removedAt` and `expiresAt` (TTL). */
+export interface ImageItem extends ImageView, ImageKey {
+  pk: string;
+  sk: string;
+  gsi1pk?: string;
+  gsi1sk?: string;
+  gsi2pk?: string;
+  gsi2sk?: string;
+  kind: "image";
+  /** The validated upstream document. */
+  raw: Record<string, unknown>;
+  contentHash: string;
+  firstSeenAt: string;
+  /** Last write that saw the image present; see effectiveLastSeenAt. */
+  lastSeenAt: string;
+  lastChangedAt: string;
+  /** When the upstream state this item holds was read; orders concurrent writers. */
+  observedAt: string;
+  removedAt?: string;
+  /** Epoch seconds: DynamoDB's TTL deletes the tombstone after the retention. */
+  expiresAt?: number;
+}
+
+/** What the sync compares against: the projection one Query of the source's partition returns. */
+export interface StoredImageState {
+  contentHash: string;
+  lastSeenAt: string;
+  removedAt?: string;
+}
+
+export type ImageChange =
+  | { kind: "add" | "change" | "revive"; image: NormalisedImage }
+  | { kind: "remove"; upstreamId: string; lastSeenAt?: string };
+
+export function imagePartitionKey(source: SourceRef): string {
+  return `IMAGE#${source.provider}#${source.sourceId}`;
+}
+
+function itemKey(key: ImageKey): { pk: string; sk: string } {
+  return { pk: imagePartitionKey(key), sk: key.upstreamId };
+}
+
+export type IndexAttributes = Record<"gsi1pk" | "gsi1sk" | "gsi2pk" | "gsi2sk", string | undefined>;
+
+/**
+ * Index attributes of an image, the one place that decides which indexes it appears in; written with
+ * every content write (undefined ones are removed). Tombstones keep theirs: they stay queryable.
+ */
+export function imageIndexAttributes(image: ImageKey & ImageView): IndexAttributes {
+  return {
+    gsi1pk: "IMAGES",
+    gsi1sk: `${image.provider}#${image.sourceId}#${image.upstreamId}`,
+    // Reserved for the HTTP API's inventory filters.
+    gsi2pk: undefined,
+    gsi2sk: undefined,
+  };
+}
+
+/** When a live image was last seen: its own lastSeenAt or the source's last successful snapshot, whichever is later. */
+export function effectiveLastSeenAt(image: Pick<ImageItem, "lastSeenAt" | "removedAt">, lastOkSnapshotAt: string | undefined): string {
+  if (image.removedAt || !lastOkSnapshotAt || lastOkSnapshotAt < image.lastSeenAt) return image.lastSeenAt;
+  return lastOkSnapshotAt;
+}
+
+export function tombstoneExpiry(removedAt: string, retentionDays: number): number {
+  return Math.floor(Date.parse(removedAt) / 1000) + retentionDays * 86_400;
+}
+
+/** Every image item of a source (live and tombstones), projected to what a diff needs. */
+export async function readSourceState(table: Table, source: SourceRef): Promise<Map<string, StoredImageState>> {
+  const state = new Map<string, StoredImageState>();
+  const pages = paginateQuery(
+    { client: table.client, pageSize: 1000 },
+    {
+      TableName: table.name,
+      KeyConditionExpression: "#pk = :pk",
+      ProjectionExpression: "#sk, #contentHash, #lastSeenAt, #removedAt",
+      ExpressionAttributeNames: { "#pk": "pk", "#sk": "sk", "#contentHash": "contentHash", "#lastSeenAt": "lastSeenAt", "#removedAt": "removedAt" },
+      ExpressionAttributeValues: { ":pk": imagePartitionKey(source) },
+    },
+  );
+  for await (const page of pages) {
+    for (const item of page.Items ?? []) {
+      const { sk, ...stored } = item as StoredImageState & { sk: string };
+      state.set(sk, stored);
+    }
+  }
+  return state;
+}
+
+export async function getImage(table: Table, key: ImageKey): Promise<ImageItem | undefined> {
+  const { Item } = await table.client.send(new GetCommand({ TableName: table.name, Key: itemKey(key) }));
+  return Item as ImageItem | undefined;
+}
+
+/** Whether the write landed, or a write of a later observation was there first. */
+export type WriteResult = "written" | "superseded";
+
+/** Inserts, updates or revives an image with the given content. */
+export async function writeImageContent(table: Table, sourceId: string, image: NormalisedImage, observedAt: string): Promise<WriteResult> {
+  const key: ImageKey = { provider: image.provider, sourceId, upstreamId: image.upstreamId };
+  const view = Object.fromEntries(imageViewFields.map((field) => [field, image.view[field]]));
+  const update = updateExpression({
+    set: {
+      kind: "image",
+      ...key,
+      ...view,
+      ...imageIndexAttributes({ ...key, ...image.view }),
+      raw: image.raw,
+      contentHash: image.contentHash,
+      observedAt,
+      lastSeenAt: observedAt,
+      lastChangedAt: observedAt,
+      removedAt: undefined,
+      expiresAt: undefined,
+    },
+    setIfAbsent: { firstSeenAt: observedAt },
+    conditionNames: ["pk"],
+  });
+  return conditionalUpdate(table, key, update, "attribute_not_exists(#pk) OR #observedAt < :observedAt");
+}
+
+/** Turns a live image into a tombstone that DynamoDB's TTL deletes after the retention. */
+export async function writeTombstone(
+  table: Table,
+  key: ImageKey,
+  options: { observedAt: string; retentionDays: number; lastSeenAt?: string },
+): Promise<WriteResult> {
+  const update = updateExpression({
+    set: {
+      removedAt: options.observedAt,
+      observedAt: options.observedAt,
+      lastChangedAt: options.observedAt,
+      expiresAt: tombstoneExpiry(options.observedAt, options.retentionDays),
+      ...(options.lastSeenAt ? { lastSeenAt: options.lastSeenAt } : {}),
+    },
+    conditionNames: ["pk"],
+  });
+  return conditionalUpdate(table, key, update, "attribute_exists(#pk) AND attribute_not_exists(#removedAt) AND #observedAt < :observedAt");
+}
+
+async function conditionalUpdate(
+  table: Table,
+  key: ImageKey,
+  update: ReturnType<typeof updateExpression>,
+  condition: string,
+): Promise<WriteResult> {
+  try {
+    await table.client.send(new UpdateCommand({ TableName: table.name, Key: itemKey(key), ...update, ConditionExpression: condition }));
+    return "written";
+  } catch (error) {
+    if (error instanceof ConditionalCheckFailedException) return "superseded";
+    throw error;
+  }
+}
+
+export interface ChangeReport {
+  /** Write requests sent (each one UpdateItem). */
+  requests: number;
+  written: number;
+  superseded: number;
+  /** Changes not attempted because the deadline passed. */
+  skipped: number;
+  failures: { upstreamId: string; error: unknown }[];
+}
+
+/**
+ * Applies a sync's changes with parallel conditional UpdateItems. The SDK retries throttled and failed
+ * requests; what still fails is reported, not thrown, so one bad item cannot stop the others.
+ */
+export async function writeImageChanges(
+  table: Table,
+  source: SourceRef,
+  changes: readonly ImageChange[],
+  options: { observedAt: string; retentionDays: number; concurrency: number; deadline: number },
+): Promise<ChangeReport> {
+  const { observedAt, retentionDays, deadline } = options;
+  const report: ChangeReport = { requests: 0, written: 0, superseded: 0, skipped: 0, failures: [] };
+  const limit = pLimit(options.concurrency);
+  await Promise.all(
+    changes.map((change) =>
+      limit(async () => {
+        if (Date.now() >= deadline) {
+          report.skipped++;
+          return;
+        }
+        const upstreamId = change.kind === "remove" ? change.upstreamId : change.image.upstreamId;
+        report.requests++;
+        try {
+          const result =
+            change.kind === "remove"
+              ? await writeTombstone(table, { ...source, upstreamId }, { observedAt, retentionDays, lastSeenAt: change.lastSeenAt })
+              : await writeImageContent(table, source.sourceId, change.image, observedAt);
+          report[result]++;
+        } catch (error) {
+          report.failures.push({ upstreamId, error });
+        }
+      }),
+    ),
+  );
+  return report;
+}
+
+export type UpsertOutcome = "added" | "changed" | "revived" | "unchanged" | "superseded";
+
+/**
+ * Refreshes one image from an upstream document read at `observedAt` (e.g. a job's GetImage), with the
+ * same normalisation, hash and rules as a sync: an unchanged image costs one read and no write.
+ */
+export async function upsertImage(table: Table, input: UpstreamDocument & { sourceId: string; observedAt: Date }): Promise<UpsertOutcome> {
+  const image = normaliseImage(input);
+  const key: ImageKey = { provider: input.provider, sourceId: input.sourceId, upstreamId: image.upstreamId };
+  const { Item: stored } = await table.client.send(
+    new GetCommand({
+      TableName: table.name,
+      Key: itemKey(key),
+      ProjectionExpression: "#contentHash, #removedAt",
+      ExpressionAttributeNames: { "#contentHash": "contentHash", "#removedAt": "removedAt" },
+    }),
+  );
+  if (stored && !stored.removedAt && stored.contentHash === image.contentHash) return "unchanged";
+  const result = await writeImageContent(table, input.sourceId, image, input.observedAt.toISOString());
+  if (result === "superseded") return "superseded";
+  return !stored ? "added" : stored.removedAt ? "revived" : "changed";
+}
+
+/**
+ * Tombstones one image found gone at `observedAt` (e.g. after a job deleted it). "skipped" when there is
+ * no live item or a later observation was already written.
+ */
+export async function markImageRemoved(
+  table: Table,
+  input: ImageKey & { observedAt: Date; retentionDays: number },
+): Promise<"removed" | "skipped"> {
+  const { observedAt, retentionDays, ...key } = input;
+  const result = await writeTombstone(table, key, { observedAt: observedAt.toISOString(), retentionDays });
+  return result === "written" ? "removed" : "skipped";
+}

@@ -1,0 +1,137 @@
+/**
+ * One view of an image whatever its provider, plus the validated upstream document it came from and a
+ * hash of that document. Sync and single-image refreshes (jobs) both go through `normaliseImage`, so an
+ * image written by either is byte-for-byte the same item.
+ */
+import { createHash } from "node:crypto";
+import type { Provider } from "../core/resources";
+import { STACKPATH_STACK_ID } from "../providers/coxedge/catalog";
+import type { CoxEdgeImage } from "../providers/coxedge/schemas";
+import type { TritonImage } from "../providers/triton/schemas";
+
+/**
+ * Part of every content hash: bump it when the normalised view or the index attributes change shape,
+ * and the next sync rewrites every image once (otherwise unchanged images are never written again).
+ */
+export const IMAGE_ITEM_VERSION = 1;
+
+/** Lifecycle common to both providers; `status` keeps the upstream's own word. */
+export type CommonState = "active" | "creating" | "failed" | "disabled" | "unactivated" | "unknown";
+
+export interface ImageView {
+  name: string;
+  /** Triton version; Cox Edge tag. */
+  version: string;
+  /** Triton os; Cox Edge family. */
+  os?: string;
+  /** Triton type (zone-dataset, zvol, docker, ...); Cox Edge `default` (StackPath's) or `custom`. */
+  type?: string;
+  state: CommonState;
+  /** The upstream's state/status verbatim (Triton `active`, Cox Edge `READY`, ...). */
+  status?: string;
+  public?: boolean;
+  /** Triton owner account uuid; Cox Edge stack id. */
+  owner?: string;
+  description?: string;
+  /** ISO-8601 UTC, millisecond precision; the raw document keeps the upstream's precision. */
+  createdAt?: string;
+  publishedAt?: string;
+  requirements?: Record<string, unknown>;
+  tags?: Record<string, unknown>;
+  files?: { compression: string; sha1: string; size: number }[];
+}
+
+/** Every attribute of the view, so a write can remove the ones an image no longer has. */
+export const imageViewFields = [
+  "name", "version", "os", "type", "state", "status", "public", "owner", "description",
+  "createdAt", "publishedAt", "requirements", "tags", "files",
+] as const satisfies readonly (keyof ImageView)[];
+
+/** A validated upstream document, tagged with the provider it came from. */
+export type UpstreamDocument = { provider: "triton"; image: TritonImage } | { provider: "coxedge"; image: CoxEdgeImage };
+
+export interface NormalisedImage {
+  provider: Provider;
+  upstreamId: string;
+  view: ImageView;
+  raw: Record<string, unknown>;
+  contentHash: string;
+}
+
+export function normaliseImage(document: UpstreamDocument): NormalisedImage {
+  const view = document.provider === "triton" ? tritonView(document.image) : coxedgeView(document.image);
+  const raw = document.image as Record<string, unknown>;
+  return { provider: document.provider, upstreamId: document.image.id, view, raw, contentHash: contentHash(raw) };
+}
+
+const tritonStates: Record<string, CommonState> = {
+  active: "active",
+  creating: "creating",
+  failed: "failed",
+  disabled: "disabled",
+  unactivated: "unactivated",
+};
+
+function tritonView(image: TritonImage): ImageView {
+  return {
+    name: image.name,
+    version: image.version,
+    os: image.os,
+    type: image.type,
+    state: (image.state && tritonStates[image.state]) ?? "unknown",
+    status: image.state,
+    public: image.public,
+    owner: image.owner,
+    description: image.description,
+    publishedAt: isoMillis(image.published_at),
+    requirements: image.requirements,
+    tags: image.tags,
+    files: image.files,
+  };
+}
+
+const coxedgeStates: Record<CoxEdgeImage["status"], CommonState> = {
+  READY: "active",
+  PENDING: "creating",
+  PROCESSING: "creating",
+  FAILED: "failed",
+  IMAGE_STATUS_UNKNOWN: "unknown",
+};
+
+function coxedgeView(image: CoxEdgeImage): ImageView {
+  // Default images live in StackPath's own stack and are offered to every environment.
+  const stackpath = image.stackId === STACKPATH_STACK_ID;
+  return {
+    name: image.family,
+    version: image.tag,
+    os: image.family,
+    type: stackpath ? "default" : "custom",
+    state: coxedgeStates[image.status],
+    status: image.status,
+    public: stackpath,
+    owner: image.stackId,
+    description: image.description,
+    createdAt: isoMillis(image.createdAt),
+  };
+}
+
+function isoMillis(timestamp: string | undefined): string | undefined {
+  return timestamp === undefined ? undefined : new Date(timestamp).toISOString();
+}
+
+/** sha256 over the item version and the document with object keys sorted, so key order never counts as a change. */
+export function contentHash(document: unknown): string {
+  return createHash("sha256").update(`${IMAGE_ITEM_VERSION}\n${canonicalJson(document)}`).digest("base64url");
+}
+
+function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
+  if (value !== null && typeof value === "object") {
+    const entries = Object.keys(value)
+      .toSorted()
+      .filter((key) => (value as Record<string, unknown>)[key] !== undefined)
+      .map((key) => `${JSON.stringify(key)}:${canonicalJson((value as Record<string, unknown>)[key])}`);
+    return `{${entries.join(",")}}`;
+  }
+  return JSON.stringify(value) ?? "null";
+}

@@ -1,0 +1,14 @@
+/** Which table the store functions work on, and through which client. */
+import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { documentClient } from "../core/aws";
+import { ConfigLoader } from "../core/config";
+
+export interface Table {
+  client: DynamoDBDocumentClient;
+  name: string;
+}
+
+/** The configured table (IMAGESYNC_TABLE_NAME or the linked Inventory table) through the shared client. */
+export function configuredTable(config: ConfigLoader = new ConfigLoader()): Table {
+  return { client: documentClient(), name: config.tableName() };
+}
