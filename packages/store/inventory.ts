@@ -78,9 +78,9 @@ export function imageIndexAttributes(image: ImageKey & ImageView): IndexAttribut
   return {
     gsi1pk: "IMAGES",
     gsi1sk: `${image.provider}#${image.sourceId}#${image.upstreamId}`,
-    // Reserved for the HTTP API's inventory filters.
-    gsi2pk: undefined,
-    gsi2sk: undefined,
+    // The HTTP API's os (Cox Edge: family) filter, sorted like gsi1 (see inventory-queries.ts).
+    gsi2pk: image.os === undefined ? undefined : `IMAGEOS#${image.os}`,
+    gsi2sk: image.os === undefined ? undefined : `${image.provider}#${image.sourceId}#${image.upstreamId}`,
   };
 }
 
