@@ -90,7 +90,7 @@ async function main(): Promise<void> {
     }
     stopping = true;
     console.log(`\n${signal}: stopping (Ctrl-C again to force) ...`);
-    removeRuntimeInfo();
+    removeRuntimeInfo(options.dataDir);
     for (const stop of stops.toReversed()) await stop().catch((error: unknown) => console.error("shutdown step failed:", error));
     console.log("Stopped.");
     process.exit(0);
@@ -199,7 +199,7 @@ async function main(): Promise<void> {
   );
   stops.push(...schedules.map((s) => s.stop));
 
-  writeRuntimeInfo({
+  writeRuntimeInfo(options.dataDir, {
     pid: process.pid,
     apiUrl: http.url,
     dynamoEndpoint: dynamo.endpoint,

@@ -7,7 +7,10 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node
 import { dirname, resolve } from "node:path";
 import { z } from "zod";
 
-export const runtimeInfoPath = resolve(".data", "runtime.json");
+/** Under the runtime's data dir: `.data` unless `npm start -- --data-dir` / IMAGESYNC_DATA_DIR say otherwise. */
+export function runtimeInfoPath(dataDir = process.env.IMAGESYNC_DATA_DIR ?? ".data"): string {
+  return resolve(dataDir, "runtime.json");
+}
 
 export const RuntimeInfoSchema = z.object({
   pid: z.number().int(),
@@ -25,19 +28,21 @@ export const RuntimeInfoSchema = z.object({
 });
 export type RuntimeInfo = z.infer<typeof RuntimeInfoSchema>;
 
-export function writeRuntimeInfo(info: RuntimeInfo): void {
-  mkdirSync(dirname(runtimeInfoPath), { recursive: true });
-  writeFileSync(runtimeInfoPath, JSON.stringify(info, null, 2), { mode: 0o600 });
+export function writeRuntimeInfo(dataDir: string, info: RuntimeInfo): void {
+  const path = runtimeInfoPath(dataDir);
+  mkdirSync(dirname(path), { recursive: true });
+  writeFileSync(path, JSON.stringify(info, null, 2), { mode: 0o600 });
 }
 
-export function removeRuntimeInfo(): void {
-  rmSync(runtimeInfoPath, { force: true });
+export function removeRuntimeInfo(dataDir: string): void {
+  rmSync(runtimeInfoPath(dataDir), { force: true });
 }
 
 /** The running local runtime, or undefined when none is running (stale files from a crash are ignored). */
-export function readRuntimeInfo(): RuntimeInfo | undefined {
-  if (!existsSync(runtimeInfoPath)) return undefined;
-  const info = RuntimeInfoSchema.parse(JSON.parse(readFileSync(runtimeInfoPath, "utf8")));
+export function readRuntimeInfo(dataDir?: string): RuntimeInfo | undefined {
+  const path = runtimeInfoPath(dataDir);
+  if (!existsSync(path)) return undefined;
+  const info = RuntimeInfoSchema.parse(JSON.parse(readFileSync(path, "utf8")));
   try {
     process.kill(info.pid, 0);
     return info;

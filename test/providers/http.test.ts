@@ -3,13 +3,13 @@ import type { AddressInfo } from "node:net";
 import { setTimeout as delay } from "node:timers/promises";
 import { inspect } from "node:util";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { upstreamFailure } from "../support/upstream";
 import { z } from "zod";
 import {
   backoffMs,
   HttpClient,
   parseRetryAfter,
   retryPolicy,
-  UpstreamError,
   UpstreamNetworkError,
   UpstreamNotFoundError,
   UpstreamResponseError,
@@ -74,14 +74,6 @@ function get(client: HttpClient, path = "/items") {
   return client.request({ operation: "ListThings", method: "GET", path, schema: itemSchema });
 }
 
-async function failure(promise: Promise<unknown>): Promise<UpstreamError> {
-  const error = await promise.then(
-    () => undefined,
-    (caught: unknown) => caught,
-  );
-  expect(error).toBeInstanceOf(UpstreamError);
-  return error as UpstreamError;
-}
 
 describe("HttpClient", () => {
   it("returns zod-validated data with status and request id", async () => {
@@ -125,7 +117,7 @@ describe("HttpClient", () => {
   it("gives up after maxAttempts with the last error", async () => {
     const { client, sleeps } = makeClient();
     sim.faults.status(502);
-    const error = await failure(get(client));
+    const error = await upstreamFailure(get(client));
     expect(error).toBeInstanceOf(UpstreamServerError);
     expect(error.status).toBe(502);
     expect(error.code).toBe("E502");
@@ -159,7 +151,7 @@ describe("HttpClient", () => {
       retry: { maxAttempts: 4, maxRetryAfterMs: 1_000, sleep: async (ms) => void sleeps.push(ms) },
     });
     sim.faults.throttle(120);
-    const error = await failure(get(client));
+    const error = await upstreamFailure(get(client));
     expect(error).toBeInstanceOf(UpstreamThrottledError);
     expect(error.retryAfterMs).toBe(120_000);
     expect(sim.counters.get("/items")).toBe(1);
@@ -178,7 +170,7 @@ describe("HttpClient", () => {
   it("reports a persistent reset as a network error", async () => {
     const { client } = makeClient({ retry: { maxAttempts: 2, sleep: async () => {} } });
     sim.faults.reset();
-    const error = await failure(get(client));
+    const error = await upstreamFailure(get(client));
     expect(error).toBeInstanceOf(UpstreamNetworkError);
     expect(error.retryable).toBe(true);
     expect(error.code).toMatch(/^(UND_ERR_SOCKET|ECONNRESET)$/);
@@ -188,7 +180,7 @@ describe("HttpClient", () => {
   it("times out slow responses", async () => {
     const { client } = makeClient({ timeoutMs: 50, retry: { maxAttempts: 2, sleep: async () => {} } });
     sim.faults.latency(300);
-    const error = await failure(get(client));
+    const error = await upstreamFailure(get(client));
     expect(error).toBeInstanceOf(UpstreamNetworkError);
     expect(error.code).toBe("ETIMEDOUT");
     expect(error.message).toContain("timed out after 50 ms");
@@ -199,7 +191,7 @@ describe("HttpClient", () => {
   it("reports malformed JSON as a response error", async () => {
     const { client } = makeClient({ retry: { maxAttempts: 1 } });
     sim.faults.malformed();
-    const error = await failure(get(client));
+    const error = await upstreamFailure(get(client));
     expect(error).toBeInstanceOf(UpstreamResponseError);
     expect(error.message).toContain("invalid JSON body");
     await client.close();
@@ -207,7 +199,7 @@ describe("HttpClient", () => {
 
   it("names the field path when the body does not match the schema, without retrying", async () => {
     const { client } = makeClient();
-    const error = await failure(get(client, "/drifted"));
+    const error = await upstreamFailure(get(client, "/drifted"));
     expect(error).toBeInstanceOf(UpstreamResponseError);
     expect((error as UpstreamResponseError).issuePath).toBe("items[1].size");
     expect(error.message).toContain("items[1].size");
@@ -218,7 +210,7 @@ describe("HttpClient", () => {
 
   it("rejects a body whose Content-MD5 does not match", async () => {
     const { client } = makeClient({ retry: { maxAttempts: 1 } });
-    const error = await failure(get(client, "/bad-md5"));
+    const error = await upstreamFailure(get(client, "/bad-md5"));
     expect(error).toBeInstanceOf(UpstreamResponseError);
     expect(error.message).toContain("Content-MD5");
     await client.close();
@@ -226,7 +218,7 @@ describe("HttpClient", () => {
 
   it("maps error bodies to typed errors by default", async () => {
     const { client } = makeClient({ requestIdHeader: "x-request-id" });
-    const error = await failure(get(client, "/missing"));
+    const error = await upstreamFailure(get(client, "/missing"));
     expect(error).toBeInstanceOf(UpstreamNotFoundError);
     expect(error).toMatchObject({ status: 404, code: "ResourceNotFound", upstreamMessage: "no such thing", retryable: false });
     expect(error.requestId).toMatch(/^[0-9a-f-]{36}$/);
@@ -238,7 +230,7 @@ describe("HttpClient", () => {
     const { client } = makeClient();
     const post = () => client.request({ operation: "Create", method: "POST", path: "/items", body: {}, schema: itemSchema });
     sim.faults.status(503, { times: 1 });
-    expect(await failure(post())).toBeInstanceOf(UpstreamServerError);
+    expect(await upstreamFailure(post())).toBeInstanceOf(UpstreamServerError);
     expect(sim.counters.get("/items")).toBe(1);
     sim.faults.throttle(undefined, { times: 1 });
     expect((await post()).data).toEqual(goodBody);
@@ -261,10 +253,10 @@ describe("HttpClient", () => {
     sim.faults.reset({ times: 4, pathPrefix: "/items" });
     sim.faults.latency(200, { pathPrefix: "/slow" });
     const errors = [
-      await failure(get(client, "/missing")),
-      await failure(get(client, "/items")),
-      await failure(get(client, "/drifted")),
-      await failure(get(client, "/slow")),
+      await upstreamFailure(get(client, "/missing")),
+      await upstreamFailure(get(client, "/items")),
+      await upstreamFailure(get(client, "/drifted")),
+      await upstreamFailure(get(client, "/slow")),
     ];
     for (const error of [...errors, ...events]) {
       for (const text of [String(error), JSON.stringify(error), inspect(error, { depth: 8, showHidden: true })]) {
@@ -305,7 +297,7 @@ describe("simulator infrastructure", () => {
     sim.faults.status(500, { probability: 0 });
     expect((await get(client)).status).toBe(200);
     sim.faults.status(418, { times: 1, probability: 1 });
-    expect((await failure(get(client))).status).toBe(418);
+    expect((await upstreamFailure(get(client))).status).toBe(418);
     expect((await get(client)).status).toBe(200);
     expect(sim.faults.fired).toBe(1);
     await client.close();

@@ -9,7 +9,8 @@ import { inspect } from "node:util";
 import httpSignature from "http-signature";
 import sshpk from "sshpk";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { UpstreamAuthError, UpstreamError } from "../../packages/providers/http";
+import { upstreamFailure } from "../support/upstream";
+import { UpstreamAuthError } from "../../packages/providers/http";
 import { TritonClient } from "../../packages/providers/triton/client";
 import { createTritonSigner } from "../../packages/providers/triton/signing";
 import { generateKeyPair, startTritonSimulator, type TritonSimulator } from "../../packages/providers/triton/simulator";
@@ -24,14 +25,6 @@ afterAll(async () => {
   await sim.close();
 });
 
-async function failure(promise: Promise<unknown>): Promise<UpstreamError> {
-  const error = await promise.then(
-    () => undefined,
-    (caught: unknown) => caught,
-  );
-  expect(error).toBeInstanceOf(UpstreamError);
-  return error as UpstreamError;
-}
 
 function clientFor(privateKey: string, overrides: Partial<ConstructorParameters<typeof TritonClient>[0]> = {}) {
   return new TritonClient({ url: sim.url, account: sim.account, privateKey, maxAttempts: 1, ...overrides });
@@ -174,7 +167,7 @@ describe("simulator signature verification", () => {
   it("rejects a Date skewed by more than 300 s either way", async () => {
     for (const offsetSeconds of [301, -301, -3_600]) {
       const client = clientFor(sim.privateKeyPem, { now: () => new Date(Date.now() + offsetSeconds * 1000) });
-      const error = await failure(client.listImages());
+      const error = await upstreamFailure(client.listImages());
       expect(error).toBeInstanceOf(UpstreamAuthError);
       expect(error).toMatchObject({ status: 400, code: "InvalidHeader" });
       expect(error.upstreamMessage).toMatch(/^Authorization header invalid: clock skew of \d+(\.\d+)?s was greater than 300s$/);
@@ -187,12 +180,12 @@ describe("simulator signature verification", () => {
 
   it("rejects unknown keys and unknown accounts", async () => {
     const stranger = clientFor(generateKeyPair("ed25519").privateKeyPem);
-    const error = await failure(stranger.listImages());
+    const error = await upstreamFailure(stranger.listImages());
     expect(error).toBeInstanceOf(UpstreamAuthError);
     expect(error).toMatchObject({ status: 401, code: "InvalidCredentials", upstreamMessage: "Invalid authorization credentials supplied" });
     await stranger.close();
     const wrongAccount = clientFor(sim.privateKeyPem, { account: "nobody" });
-    expect(await failure(wrongAccount.listImages())).toMatchObject({ status: 401, code: "InvalidCredentials" });
+    expect(await upstreamFailure(wrongAccount.listImages())).toMatchObject({ status: 401, code: "InvalidCredentials" });
     await wrongAccount.close();
   });
 
@@ -240,7 +233,7 @@ describe("secrets", () => {
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
     const { privateKeyPem } = generateKeyPair("rsa");
     const client = new TritonClient({ url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, account: "alice", privateKey: privateKeyPem });
-    const error = await failure(client.listImages());
+    const error = await upstreamFailure(client.listImages());
     const signature = /signature="([^"]+)"/.exec(sentAuthorization)?.[1] ?? "";
     expect(signature.length).toBeGreaterThan(100);
     const keyBody = privateKeyPem.split("\n")[5] ?? "";

@@ -5,6 +5,7 @@
  */
 import { createHash } from "node:crypto";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { upstreamFailure } from "../support/upstream";
 import {
   UpstreamAuthError,
   UpstreamConflictError,
@@ -54,14 +55,6 @@ function newClient(overrides: Partial<ConstructorParameters<typeof TritonClient>
   });
 }
 
-async function failure(promise: Promise<unknown>): Promise<UpstreamError> {
-  const error = await promise.then(
-    () => undefined,
-    (caught: unknown) => caught,
-  );
-  expect(error).toBeInstanceOf(UpstreamError);
-  return error as UpstreamError;
-}
 
 /** A request signed like the client's, for what the client cannot send (bad actions, HEAD, raw headers). */
 async function signedFetch(method: string, path: string, headers: Record<string, string> = {}, body?: unknown) {
@@ -157,7 +150,7 @@ describe("ListImages", () => {
   });
 
   it("rejects an unknown state with 422 InvalidParameter", async () => {
-    const error = await failure(client.listImages({ state: "bogus" as "all" }));
+    const error = await upstreamFailure(client.listImages({ state: "bogus" as "all" }));
     expect(error).toBeInstanceOf(UpstreamValidationError);
     expect(error).toMatchObject({ status: 422, code: "InvalidParameter", upstreamMessage: 'invalid state: "bogus"' });
   });
@@ -220,20 +213,20 @@ describe("GetImage", () => {
   });
 
   it("answers 404 with CloudAPI's wording for missing and invisible images", async () => {
-    const missing = await failure(client.getImage("00000000-0000-4000-8000-000000000000"));
+    const missing = await upstreamFailure(client.getImage("00000000-0000-4000-8000-000000000000"));
     expect(missing).toBeInstanceOf(UpstreamNotFoundError);
     expect(missing.upstreamMessage).toBe("image 00000000-0000-4000-8000-000000000000 not found");
     const hidden = record((image) => image.owner !== me && !image.public && !image.acl.includes(me));
-    const invisible = await failure(client.getImage(hidden.uuid));
+    const invisible = await upstreamFailure(client.getImage(hidden.uuid));
     expect(invisible).toMatchObject({ status: 404, code: "ResourceNotFound", upstreamMessage: "image not found" });
     const unactivatedPublic = sim.addImage({ name: "pending-public", state: "unactivated", published_at: undefined });
-    expect((await failure(client.getImage(unactivatedPublic.uuid))).status).toBe(404);
+    expect((await upstreamFailure(client.getImage(unactivatedPublic.uuid))).status).toBe(404);
   });
 
   it("looks up a non-uuid id by name", async () => {
     const named = sim.addImage({ name: "unique-name-lookup", owner: me, public: false });
     expect((await client.getImage("unique-name-lookup")).id).toBe(named.uuid);
-    expect((await failure(client.getImage("no-such-name"))).upstreamMessage).toBe("no-such-name not found");
+    expect((await upstreamFailure(client.getImage("no-such-name"))).upstreamMessage).toBe("no-such-name not found");
   });
 });
 
@@ -292,25 +285,25 @@ describe("CreateImageFromMachine", () => {
       [{ machine, name: "a" }, "Image version is a required argument"],
     ];
     for (const [input, message] of cases) {
-      const error = await failure(client.createImageFromMachine(input as never));
+      const error = await upstreamFailure(client.createImageFromMachine(input as never));
       expect(error).toBeInstanceOf(UpstreamValidationError);
       expect(error).toMatchObject({ status: 409, code: "MissingParameter", upstreamMessage: message });
     }
   });
 
   it("rejects unknown, foreign and docker machines with 422 InvalidParameter", async () => {
-    const unknown = await failure(client.createImageFromMachine({ machine: "11111111-1111-4111-8111-111111111111", name: "a", version: "1" }));
+    const unknown = await upstreamFailure(client.createImageFromMachine({ machine: "11111111-1111-4111-8111-111111111111", name: "a", version: "1" }));
     expect(unknown).toMatchObject({ status: 422, code: "InvalidParameter", upstreamMessage: 'could not get VM "11111111-1111-4111-8111-111111111111" details' });
     expect(unknown.fieldErrors).toEqual([{ field: "vm_uuid", code: "Invalid" }]);
     const foreign = sim.addMachine({ owner: sim.adminUuid });
-    expect((await failure(client.createImageFromMachine({ machine: foreign.id, name: "a", version: "1" }))).code).toBe("InvalidParameter");
+    expect((await upstreamFailure(client.createImageFromMachine({ machine: foreign.id, name: "a", version: "1" }))).code).toBe("InvalidParameter");
     const docker = sim.addMachine({ docker: true });
-    const dockerError = await failure(client.createImageFromMachine({ machine: docker.id, name: "a", version: "1" }));
+    const dockerError = await upstreamFailure(client.createImageFromMachine({ machine: docker.id, name: "a", version: "1" }));
     expect(dockerError.upstreamMessage).toBe("cannot create an image from a Docker container");
   });
 
   it("rejects invalid fields with 422 ValidationFailed and per-field errors", async () => {
-    const error = await failure(
+    const error = await upstreamFailure(
       client.createImageFromMachine({ machine: sim.addMachine().id, name: "bad name!", version: "1", homepage: "ftp://x", acl: ["nope"] }),
     );
     expect(error).toBeInstanceOf(UpstreamValidationError);
@@ -332,15 +325,15 @@ describe("UpdateImage", () => {
 
   it("requires parameters, ownership and visibility", async () => {
     const own = sim.addImage({ name: "own", owner: me, public: false });
-    const empty = await failure(client.updateImage(own.uuid, {}));
+    const empty = await upstreamFailure(client.updateImage(own.uuid, {}));
     expect(empty).toMatchObject({ status: 422, code: "ValidationFailed", upstreamMessage: "invalid image update data: no parameters provided" });
     const publicImage = record((image) => image.public && image.state === "active" && image.owner === sim.adminUuid);
-    const notOwner = await failure(client.updateImage(publicImage.uuid, { name: "mine" }));
+    const notOwner = await upstreamFailure(client.updateImage(publicImage.uuid, { name: "mine" }));
     expect(notOwner).toBeInstanceOf(UpstreamPermissionError);
     expect(notOwner).toMatchObject({ status: 422, code: "NotImageOwner", upstreamMessage: `account ${me} is not the owner of image ${publicImage.uuid}` });
     const hidden = record((image) => image.owner !== me && !image.public && !image.acl.includes(me));
-    expect(await failure(client.updateImage(hidden.uuid, { name: "x" }))).toBeInstanceOf(UpstreamNotFoundError);
-    expect((await failure(client.updateImage(own.uuid, { homepage: "not a url" }))).code).toBe("ValidationFailed");
+    expect(await upstreamFailure(client.updateImage(hidden.uuid, { name: "x" }))).toBeInstanceOf(UpstreamNotFoundError);
+    expect((await upstreamFailure(client.updateImage(own.uuid, { homepage: "not a url" }))).code).toBe("ValidationFailed");
   });
 });
 
@@ -361,12 +354,12 @@ describe("CloneImage", () => {
 
   it("requires the image to be shared with the caller and active", async () => {
     const publicImage = record((image) => image.public && image.state === "active" && image.acl.length === 0 && image.owner === sim.adminUuid);
-    const notShared = await failure(client.cloneImage(publicImage.uuid));
+    const notShared = await upstreamFailure(client.cloneImage(publicImage.uuid));
     expect(notShared).toMatchObject({ status: 422, code: "ImageNotShared", upstreamMessage: `Image ${publicImage.uuid} is not shared with account ${me}` });
     const inactive = sim.addImage({ name: "inactive", owner: me, public: false, state: "unactivated", acl: [me] });
-    expect(await failure(client.cloneImage(inactive.uuid))).toMatchObject({ code: "ValidationFailed", upstreamMessage: "image is not active" });
+    expect(await upstreamFailure(client.cloneImage(inactive.uuid))).toMatchObject({ code: "ValidationFailed", upstreamMessage: "image is not active" });
     const hidden = record((image) => image.owner !== me && !image.public && !image.acl.includes(me));
-    expect((await failure(client.cloneImage(hidden.uuid))).status).toBe(404);
+    expect((await upstreamFailure(client.cloneImage(hidden.uuid))).status).toBe(404);
   });
 });
 
@@ -383,11 +376,11 @@ describe("ExportImage", () => {
 
   it("requires ownership of the image and of the Manta path", async () => {
     const image = sim.addImage({ name: "exportable", owner: me, public: false });
-    const wrongPath = await failure(client.exportImage(image.uuid, "/someone-else/stor/x"));
+    const wrongPath = await upstreamFailure(client.exportImage(image.uuid, "/someone-else/stor/x"));
     expect(wrongPath).toBeInstanceOf(UpstreamPermissionError);
     expect(wrongPath).toMatchObject({ status: 422, code: "NotMantaPathOwner" });
     const publicImage = record((candidate) => candidate.public && candidate.state === "active" && candidate.owner === sim.adminUuid);
-    expect((await failure(client.exportImage(publicImage.uuid, `/${sim.account}/stor/x`))).code).toBe("NotImageOwner");
+    expect((await upstreamFailure(client.exportImage(publicImage.uuid, `/${sim.account}/stor/x`))).code).toBe("NotImageOwner");
   });
 
   it("requires manta_path", async () => {
@@ -401,7 +394,7 @@ describe("ExportImage", () => {
     const noManta = await startTritonSimulator({ mantaStorage: false });
     const noMantaClient = new TritonClient({ url: noManta.url, account: noManta.account, privateKey: noManta.privateKeyPem, maxAttempts: 1 });
     const image = noManta.addImage({ name: "x", owner: noManta.accountUuid, public: false });
-    const error = await failure(noMantaClient.exportImage(image.uuid, `/${noManta.account}/stor/x`));
+    const error = await upstreamFailure(noMantaClient.exportImage(image.uuid, `/${noManta.account}/stor/x`));
     expect(error).toBeInstanceOf(UpstreamServerError);
     expect(error).toMatchObject({ status: 503, code: "StorageUnsupported" });
     await noMantaClient.close();
@@ -414,19 +407,19 @@ describe("DeleteImage", () => {
     const image = sim.addImage({ name: "doomed", owner: me, public: false });
     expect(ids(await client.listImages({ name: "doomed" }))).toContain(image.uuid);
     await client.deleteImage(image.uuid);
-    expect(await failure(client.getImage(image.uuid))).toBeInstanceOf(UpstreamNotFoundError);
+    expect(await upstreamFailure(client.getImage(image.uuid))).toBeInstanceOf(UpstreamNotFoundError);
     expect(ids(await client.listImages({ name: "doomed" }))).not.toContain(image.uuid);
   });
 
   it("refuses images with dependents, others' images and invisible ones", async () => {
     const parent = sim.addImage({ name: "parent", owner: me, public: false });
     const child = sim.addImage({ name: "child", owner: me, public: false, origin: parent.uuid });
-    const dependents = await failure(client.deleteImage(parent.uuid));
+    const dependents = await upstreamFailure(client.deleteImage(parent.uuid));
     expect(dependents).toBeInstanceOf(UpstreamConflictError);
     expect(dependents).toMatchObject({ status: 422, code: "ImageHasDependentImages", upstreamMessage: `image "${parent.uuid}" has 1 dependent incremental image(s): ${child.uuid}` });
     const publicImage = record((image) => image.public && image.state === "active" && image.owner === sim.adminUuid);
-    expect(await failure(client.deleteImage(publicImage.uuid))).toBeInstanceOf(UpstreamPermissionError);
-    expect((await failure(client.deleteImage("33333333-3333-4333-8333-333333333333"))).status).toBe(404);
+    expect(await upstreamFailure(client.deleteImage(publicImage.uuid))).toBeInstanceOf(UpstreamPermissionError);
+    expect((await upstreamFailure(client.deleteImage("33333333-3333-4333-8333-333333333333"))).status).toBe(404);
   });
 });
 
@@ -484,7 +477,7 @@ describe("routing, actions, versions and headers", () => {
 
   it("rejects bodies over 100 kB with 413", async () => {
     const image = sim.addImage({ name: "x", owner: me, public: false });
-    const error = await failure(client.updateImage(image.uuid, { description: "x".repeat(100_001) }));
+    const error = await upstreamFailure(client.updateImage(image.uuid, { description: "x".repeat(100_001) }));
     expect(error).toMatchObject({ status: 413, code: "RequestEntityTooLarge" });
   });
 });
@@ -503,7 +496,7 @@ describe("resilience against the simulator's faults", () => {
     const limited = newClient({ maxAttempts: 3 });
     sim.counters.reset();
     sim.faults.status(500);
-    const error = await failure(limited.listImages());
+    const error = await upstreamFailure(limited.listImages());
     expect(error).toBeInstanceOf(UpstreamServerError);
     expect(error).toMatchObject({ status: 500, code: "InternalError", upstreamMessage: "Internal Error" });
     expect(sim.counters.get("ListImages")).toBe(3);
@@ -513,9 +506,9 @@ describe("resilience against the simulator's faults", () => {
   it("surfaces malformed JSON and persistent resets as typed errors", async () => {
     const once = newClient({ maxAttempts: 1 });
     sim.faults.malformed({ times: 1 });
-    expect(await failure(once.listImages())).toBeInstanceOf(UpstreamResponseError);
+    expect(await upstreamFailure(once.listImages())).toBeInstanceOf(UpstreamResponseError);
     sim.faults.reset({ times: 1 });
-    expect(await failure(once.listImages())).toBeInstanceOf(UpstreamNetworkError);
+    expect(await upstreamFailure(once.listImages())).toBeInstanceOf(UpstreamNetworkError);
     await once.close();
   });
 
@@ -524,7 +517,7 @@ describe("resilience against the simulator's faults", () => {
     sim.setThrottle({ burst: 2, rate: 1 });
     await once.listImages({ name: "debian-12" });
     await once.listImages({ name: "debian-12" });
-    const error = await failure(once.listImages({ name: "debian-12" }));
+    const error = await upstreamFailure(once.listImages({ name: "debian-12" }));
     expect(error).toBeInstanceOf(UpstreamThrottledError);
     expect(error).toMatchObject({ status: 429, code: "TooManyRequestsError", upstreamMessage: "You have exceeded your request rate of 1 r/s." });
     await once.close();
@@ -553,7 +546,7 @@ describe("resilience against the simulator's faults", () => {
   it.each(errorCases)("maps %i %s to its error class", async (status, code, errorClass, retryable) => {
     const once = newClient({ maxAttempts: 1 });
     sim.faults.inject({ kind: "status", status, body: { code, message: `simulated ${code}`, errors: [{ field: "f", code: "Invalid" }] }, times: 1 });
-    const error = await failure(once.listImages());
+    const error = await upstreamFailure(once.listImages());
     expect(error).toBeInstanceOf(errorClass);
     expect(error).toMatchObject({ status, code, upstreamMessage: `simulated ${code}`, retryable, fieldErrors: [{ field: "f", code: "Invalid" }] });
     await once.close();
@@ -562,10 +555,10 @@ describe("resilience against the simulator's faults", () => {
   it("reports an upstream field change as a response error naming the field", async () => {
     const image = sim.addImage({ name: "drifted", owner: me, public: false });
     sim.modifyImage(image.uuid, { files: [{ compression: "lz4" as "gzip", sha1: "x", size: 1 }] });
-    const error = await failure(client.getImage(image.uuid));
+    const error = await upstreamFailure(client.getImage(image.uuid));
     expect(error).toBeInstanceOf(UpstreamResponseError);
     expect((error as UpstreamResponseError).issuePath).toBe("files[0].compression");
-    const listError = await failure(client.listImages({ name: "drifted" }));
+    const listError = await upstreamFailure(client.listImages({ name: "drifted" }));
     expect((listError as UpstreamResponseError).issuePath).toBe("[0].files[0].compression");
     sim.removeImage(image.uuid);
   });

@@ -1,0 +1,65 @@
+/**
+ * `npm start` end to end: the runtime boots every server, serves a real handler over HTTP, and Ctrl-C
+ * (SIGINT) stops it with no process left behind.
+ */
+import { spawn, spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+
+function childPids(pid: number): number[] {
+  const ps = spawnSync("ps", ["-o", "pid=", "--ppid", String(pid)], { encoding: "utf8" });
+  return ps.stdout.split("\n").map((s) => Number(s.trim())).filter(Boolean);
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+describe("local runtime (npm start)", () => {
+  it("boots, answers over HTTP with a real handler, and leaves nothing behind on Ctrl-C", async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), "imagesync-runtime-"));
+    const runtime = spawn(
+      process.execPath,
+      ["--import", "tsx", "packages/local/main.ts", "--in-memory", "--port", "0", "--images", "5", "--no-initial-sync", "--data-dir", dataDir],
+      { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, POWERTOOLS_LOG_LEVEL: "ERROR" } },
+    );
+    let output = "";
+    runtime.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()));
+    runtime.stderr.on("data", (chunk: Buffer) => (output += chunk.toString()));
+    const exited = new Promise<number | null>((done) => runtime.once("exit", (code) => done(code)));
+
+    const deadline = Date.now() + 90_000;
+    while (!output.includes("Ctrl-C to stop.")) {
+      if (runtime.exitCode !== null || Date.now() > deadline) throw new Error(`runtime did not start:\n${output}`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    const apiUrl = /HTTP API\s+(http:\/\/127\.0\.0\.1:\d+)/.exec(output)?.[1];
+    const token = /bearer token: (\S+)/.exec(output)?.[1];
+    expect(apiUrl).toBeDefined();
+    expect(token?.length).toBeGreaterThanOrEqual(16);
+    for (const server of ["DynamoDB Local", "SQS", "Triton sim", "Cox Edge sim"]) {
+      expect(output).toMatch(new RegExp(`${server}\\s+http://127\\.0\\.0\\.1:\\d+`));
+    }
+    expect(existsSync(join(dataDir, "runtime.json"))).toBe(true);
+
+    const health = await fetch(`${apiUrl}/healthz`);
+    expect(health.status).toBe(200);
+    expect(health.headers.get("content-type")).toContain("application/json");
+    expect(await health.json()).toMatchObject({ status: "ok" });
+
+    const java = childPids(runtime.pid as number);
+    expect(java.length).toBeGreaterThan(0);
+    runtime.kill("SIGINT");
+    expect(await exited).toBe(0);
+    expect(output).toContain("Stopped.");
+    for (const pid of java) expect(alive(pid)).toBe(false);
+    expect(existsSync(join(dataDir, "runtime.json"))).toBe(false);
+  }, 120_000);
+});
