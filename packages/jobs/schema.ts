@@ -1,0 +1,171 @@
+/**
+ * What travels on the job queue, validated with zod. Two kinds of message share the queue:
+ * - a job message (submitted by users or the HTTP API): which provider, source, action and parameters;
+ * - a continuation `{jobId, seq}` the worker sends itself to retry or poll a job later (docs/jobs.md).
+ * Every rejection names the offending field, e.g. `params.machine: is required`.
+ */
+import { z } from "zod";
+import { createImageRequestSchema as coxedgeCreateParams } from "../providers/coxedge/validation";
+
+/** Type errors read "is required" or "must be ..."; other issues (e.g. unknown keys) keep zod's message. */
+const required = (what: string) => ({
+  error: (issue: { code?: string; input?: unknown }) =>
+    issue.code !== "invalid_type" ? undefined : issue.input === undefined ? "is required" : `must be ${what}`,
+});
+const text = () => z.string(required("a string")).min(1, "must not be empty");
+const uuid = () => z.guid({ error: (issue) => (issue.input === undefined ? "is required" : "must be a UUID") });
+/** `null` removes the field upstream (UpdateImage semantics). */
+const nullableText = () => z.string("must be a string or null").nullable();
+
+/** A client-supplied idempotency key: the same id never runs twice. */
+export const JobIdSchema = z
+  .string(required("a string"))
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/, "must be 1-128 chars of A-Z, a-z, 0-9, '.', '_', ':' or '-', starting alphanumeric");
+
+const tritonAcl = z.array(uuid(), "must be an array of account UUIDs");
+const tritonTags = z.record(z.string(), z.unknown(), "must be an object");
+
+const TritonCreateParams = z.strictObject(
+  {
+    machine: uuid(),
+    name: text(),
+    version: text(),
+    description: z.string("must be a string").optional(),
+    homepage: z.string("must be a string").optional(),
+    eula: z.string("must be a string").optional(),
+    acl: tritonAcl.optional(),
+    tags: tritonTags.optional(),
+  },
+  required("an object"),
+);
+
+const TritonImageParams = z.strictObject({ imageId: uuid() }, required("an object"));
+
+const TritonUpdateFields = z
+  .strictObject(
+    {
+      name: text().optional(),
+      version: text().optional(),
+      description: nullableText().optional(),
+      homepage: nullableText().optional(),
+      eula: nullableText().optional(),
+      acl: tritonAcl.nullable().optional(),
+      tags: tritonTags.nullable().optional(),
+    },
+    required("an object"),
+  )
+  .refine((fields) => Object.keys(fields).length > 0, "must change at least one field");
+
+const TritonUpdateParams = z.strictObject({ imageId: uuid(), fields: TritonUpdateFields }, required("an object"));
+
+const TritonExportParams = z.strictObject(
+  {
+    imageId: uuid(),
+    manta_path: text().regex(/^\/[^/]+\/.+/, "must be a Manta path like /<account>/stor/images/name"),
+  },
+  required("an object"),
+);
+
+/** Cox Edge image ids are `stackId/family/tag`. */
+const CoxEdgeImageParams = z.strictObject(
+  { imageId: text().regex(/^[^/]+\/[^/]+\/[^/]+$/, "must be a Cox Edge image id stackId/family/tag") },
+  required("an object"),
+);
+
+const job = <P extends string, A extends string, S extends z.ZodType>(provider: P, action: A, params: S) =>
+  z.strictObject({
+    jobId: JobIdSchema.optional(),
+    provider: z.literal(provider),
+    source: text(),
+    action: z.literal(action),
+    params,
+  });
+
+const actionError = (actions: string) => ({
+  error: (issue: { input: unknown }) => (issue.input === undefined ? "is required" : `unknown action, expected one of ${actions}`),
+});
+
+const TritonJob = z.discriminatedUnion(
+  "action",
+  [
+    job("triton", "create", TritonCreateParams),
+    job("triton", "clone", TritonImageParams),
+    job("triton", "delete", TritonImageParams),
+    job("triton", "update", TritonUpdateParams),
+    job("triton", "export", TritonExportParams),
+  ],
+  actionError("create, clone, delete, update, export"),
+);
+
+const CoxEdgeJob = z.discriminatedUnion(
+  "action",
+  // Same family/tag rules the Cox Edge client and simulator enforce, from one definition.
+  [job("coxedge", "create", z.strictObject(coxedgeCreateParams.shape, required("an object"))), job("coxedge", "delete", CoxEdgeImageParams)],
+  actionError("create, delete"),
+);
+
+/** A job as users and the HTTP API submit it. */
+export const JobMessageSchema = z.discriminatedUnion("provider", [TritonJob, CoxEdgeJob], {
+  error: (issue) => (issue.input === undefined ? "is required" : "unknown provider, expected triton or coxedge"),
+});
+export type JobMessage = z.output<typeof JobMessageSchema>;
+/** The job itself, without its id. */
+export type JobRequest = DistributiveOmit<JobMessage, "jobId">;
+export type TritonJobRequest = Extract<JobRequest, { provider: "triton" }>;
+export type CoxEdgeJobRequest = Extract<JobRequest, { provider: "coxedge" }>;
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
+
+/** The worker's own follow-up for a job: step `seq` (1, 2, ...) retries or polls it. */
+export const ContinuationMessageSchema = z.strictObject({
+  jobId: JobIdSchema,
+  seq: z.number(required("a number")).int("must be an integer").min(1, "must be at least 1"),
+});
+export type ContinuationMessage = z.output<typeof ContinuationMessageSchema>;
+
+export type QueueMessage = { kind: "job"; message: JobMessage } | { kind: "continuation"; message: ContinuationMessage };
+
+export type ParsedQueueMessage =
+  | { ok: true; value: QueueMessage }
+  /** `jobId` when the body names a well-formed one, so the rejection can be recorded on the job. */
+  | { ok: false; error: string; jobId?: string };
+
+/** Formats zod issues as `path: message; path: message`. */
+export function describeIssues(error: z.ZodError): string {
+  return error.issues
+    .map((issue) => {
+      const path = issue.path.map((p) => (typeof p === "number" ? `[${p}]` : `.${String(p)}`)).join("").replace(/^\./, "");
+      return path ? `${path}: ${issue.message}` : issue.message;
+    })
+    .join("; ");
+}
+
+/** Parses a queue message body; a continuation is recognised by its `seq` field. */
+export function parseQueueMessage(body: string): ParsedQueueMessage {
+  let json: unknown;
+  try {
+    json = JSON.parse(body);
+  } catch (error) {
+    return { ok: false, error: `body is not valid JSON: ${(error as Error).message}` };
+  }
+  if (typeof json !== "object" || json === null || Array.isArray(json)) {
+    return { ok: false, error: "body must be a JSON object" };
+  }
+  const jobId = JobIdSchema.safeParse((json as { jobId?: unknown }).jobId);
+  const named = jobId.success ? { jobId: jobId.data } : {};
+  if ("seq" in json) {
+    const parsed = ContinuationMessageSchema.safeParse(json);
+    return parsed.success
+      ? { ok: true, value: { kind: "continuation", message: parsed.data } }
+      : { ok: false, error: describeIssues(parsed.error), ...named };
+  }
+  const parsed = JobMessageSchema.safeParse(json);
+  return parsed.success
+    ? { ok: true, value: { kind: "job", message: parsed.data } }
+    : { ok: false, error: describeIssues(parsed.error), ...named };
+}
+
+/** The request part of a job message (what must match when a job id is reused). */
+export function jobRequest(message: JobMessage): JobRequest {
+  const { jobId: _jobId, ...request } = message;
+  return request as JobRequest;
+}
