@@ -1,0 +1,218 @@
+/**
+ * Catalog sync: for each source, take its lease, fetch a full snapshot while reading what is stored,
+ * write only the differences, record the run, give the lease back. Sources run concurrently and each
+ * handles its own failures, so a slow or broken source never holds up or breaks another.
+ */
+import { randomUUID } from "node:crypto";
+import { MetricUnit } from "@aws-lambda-powertools/metrics";
+import { z } from "zod";
+import { ConfigLoader } from "../core/config";
+import { logger, metrics } from "../core/observability";
+import type { Provider } from "../core/resources";
+import { readSourceState, writeImageChanges } from "../store/inventory";
+import { acquireLease, releaseLease, type Lease } from "../store/leases";
+import { emptyCounts, getLatestRun, recordRun, type RunCounts, type SyncRun } from "../store/runs";
+import { configuredTable, type Table } from "../store/table";
+import { planChanges, validateSnapshot } from "./plan";
+import { configuredSources, type SnapshotSource } from "./sources";
+
+/** What a scheduled invocation carries (`syncEvent` in core/resources), optionally narrowed to one source. */
+export const syncEventSchema = (provider: Provider) =>
+  z.strictObject({
+    provider: z.literal(provider),
+    sourceId: z.string().min(1).optional(),
+  });
+export type SyncEvent = z.output<ReturnType<typeof syncEventSchema>>;
+
+export type SyncProgress =
+  | { phase: "started"; provider: Provider; sourceId: string }
+  | { phase: "listed"; provider: Provider; sourceId: string; seen: number; changes: number; upstreamMs: number }
+  | { phase: "finished"; run: SyncRun };
+
+export interface SyncOptions {
+  table: Table;
+  /** Tombstones expire this many days after removal. */
+  retentionDays: number;
+  /** A run's lease lapses after this long, so a crashed run blocks its source no longer. */
+  leaseSeconds: number;
+  /** Epoch ms by which every run must be recorded (e.g. the Lambda's deadline). */
+  deadline: number;
+  trigger: SyncRun["trigger"];
+  /** Image writes in flight per source. */
+  writeConcurrency?: number;
+  onProgress?: (event: SyncProgress) => void;
+}
+
+/** Kept back from the deadline and the lease for recording the run and releasing the lease. */
+const finishReserveMs = 5_000;
+const defaultWriteConcurrency = 32;
+
+export class SyncDeadlineError extends Error {
+  override readonly name = "SyncDeadlineError";
+}
+
+/** Syncs the provider's configured sources (or the one named) with settings from configuration. */
+export async function syncProvider(
+  provider: Provider,
+  request: { sourceId?: string; deadline: number; trigger: SyncRun["trigger"]; onProgress?: SyncOptions["onProgress"] },
+  config: ConfigLoader = new ConfigLoader(),
+): Promise<SyncRun[]> {
+  const sources = configuredSources(provider, config, request.sourceId);
+  const tuning = config.tuning();
+  try {
+    const runs = await syncSources(sources, {
+      ...request,
+      table: configuredTable(config),
+      retentionDays: tuning.tombstoneRetentionDays,
+      leaseSeconds: tuning.syncLeaseSeconds,
+    });
+    publishProviderMetrics(runs);
+    return runs;
+  } finally {
+    // Not awaited: closing waits for in-flight requests, and a listing abandoned at the deadline may still be one.
+    for (const source of sources) void source.close().catch(() => undefined);
+  }
+}
+
+export function syncSources(sources: readonly SnapshotSource[], options: SyncOptions): Promise<SyncRun[]> {
+  return Promise.all(sources.map((source) => syncSource(source, options)));
+}
+
+/** One run for one source. Never throws: every outcome, failures included, is a recorded run. */
+export async function syncSource(source: SnapshotSource, options: SyncOptions): Promise<SyncRun> {
+  const { table } = options;
+  const ref = { provider: source.provider, sourceId: source.sourceId };
+  const runId = randomUUID();
+  const log = logger.createChild({ persistentKeys: { ...ref, runId } });
+  const startedAt = new Date();
+  // Finish before the lease lapses: after that another run may take the source over.
+  const deadline = Math.min(options.deadline, startedAt.getTime() + options.leaseSeconds * 1000) - finishReserveMs;
+  const run: SyncRun = {
+    ...ref,
+    runId,
+    trigger: options.trigger,
+    status: "failed",
+    startedAt: startedAt.toISOString(),
+    finishedAt: "",
+    durationMs: 0,
+    counts: emptyCounts(),
+    writes: 0,
+    superseded: 0,
+  };
+  options.onProgress?.({ phase: "started", ...ref });
+
+  let lease: Lease | undefined;
+  try {
+    const taken = await acquireLease(table, { ...ref, runId, seconds: options.leaseSeconds });
+    if (taken.acquired) {
+      lease = taken.lease;
+      await syncWithLease(source, run, options, deadline, log);
+    } else {
+      run.status = "skipped-locked";
+      run.error = taken.holder
+        ? `lease held by run ${taken.holder.runId} (since ${taken.holder.acquiredAt}, until ${new Date(taken.holder.leaseUntil).toISOString()})`
+        : "lease held by another run";
+    }
+  } catch (error) {
+    run.status = "failed";
+    run.error = describe(error);
+    log.error("sync run failed", { error });
+  }
+
+  const finishedAt = new Date();
+  run.finishedAt = finishedAt.toISOString();
+  run.durationMs = finishedAt.getTime() - startedAt.getTime();
+  await recordRun(table, run).catch((error: unknown) => log.error("could not record the sync run", { error }));
+  if (lease) {
+    const released = await releaseLease(table, lease).catch((error: unknown) => log.error("could not release the lease", { error }));
+    if (released === false) log.warn("lease had lapsed and was taken over before the run finished");
+  }
+  // The one summary line per run.
+  log[run.status === "failed" ? "error" : "info"]("sync run finished", summary(run));
+  publishRunMetrics(run);
+  options.onProgress?.({ phase: "finished", run });
+  return run;
+}
+
+/** Fills in `run` as it goes, so a failure still records how far it got. Throws when the snapshot is unusable. */
+async function syncWithLease(source: SnapshotSource, run: SyncRun, options: SyncOptions, deadline: number, log: typeof logger): Promise<void> {
+  run.snapshotAt = new Date().toISOString();
+  const upstreamStarted = performance.now();
+  const listing = withDeadline(source.listSnapshot(), deadline, "the upstream listing").finally(() => {
+    run.upstreamMs = Math.round(performance.now() - upstreamStarted);
+  });
+  // The stored state and the last successful run are read while the upstream answers.
+  const [images, stored, latest] = await Promise.all([
+    listing,
+    readSourceState(options.table, source),
+    getLatestRun(options.table, source.sourceId),
+  ]);
+  validateSnapshot(images);
+  const plan = planChanges(images, stored, latest?.lastOkSnapshotAt);
+  run.counts = plan.counts;
+  options.onProgress?.({
+    phase: "listed",
+    provider: source.provider,
+    sourceId: source.sourceId,
+    seen: images.length,
+    changes: plan.changes.length,
+    upstreamMs: run.upstreamMs ?? 0,
+  });
+
+  const report = await writeImageChanges(options.table, source, plan.changes, {
+    observedAt: run.snapshotAt,
+    retentionDays: options.retentionDays,
+    concurrency: options.writeConcurrency ?? defaultWriteConcurrency,
+    deadline,
+  });
+  run.writes = report.requests;
+  run.superseded = report.superseded;
+  const problems: string[] = [];
+  if (report.failures.length > 0) {
+    const [first] = report.failures;
+    problems.push(`${report.failures.length} image writes failed (first: ${first?.upstreamId}: ${describe(first?.error)})`);
+    log.error("image writes failed", { failed: report.failures.length, firstError: first?.error });
+  }
+  if (report.skipped > 0) problems.push(`deadline reached with ${report.skipped} image writes not done`);
+  run.status = problems.length ? "failed" : "ok";
+  if (problems.length) run.error = problems.join("; ");
+}
+
+/** Gives up waiting at the deadline (the request itself runs on until its own timeout). */
+function withDeadline<T>(work: Promise<T>, deadline: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new SyncDeadlineError(`${what} did not finish before the run's deadline`)), Math.max(0, deadline - Date.now()));
+  });
+  return Promise.race([work, expired]).finally(() => clearTimeout(timer));
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+}
+
+function summary(run: SyncRun): Record<string, unknown> {
+  const { provider: _provider, sourceId: _sourceId, runId: _runId, ...rest } = run;
+  return rest;
+}
+
+const changed = (counts: RunCounts) => counts.added + counts.changed + counts.removed + counts.revived;
+
+/** Per source: a failure metric to alarm on, with the source as dimension. */
+function publishRunMetrics(run: SyncRun): void {
+  const single = metrics.singleMetric();
+  single.setDefaultDimensions({ provider: run.provider, source: run.sourceId });
+  single.addMetric("SourceSyncFailed", MetricUnit.Count, run.status === "failed" ? 1 : 0);
+}
+
+/** Per invocation, flushed by the handler's logMetrics middleware (each provider's function sets its dimension). */
+function publishProviderMetrics(runs: readonly SyncRun[]): void {
+  const count = (status: SyncRun["status"]) => runs.filter((run) => run.status === status).length;
+  metrics.addMetric("SourcesOk", MetricUnit.Count, count("ok"));
+  metrics.addMetric("SourcesFailed", MetricUnit.Count, count("failed"));
+  metrics.addMetric("SourcesSkippedLocked", MetricUnit.Count, count("skipped-locked"));
+  metrics.addMetric("ImagesChanged", MetricUnit.Count, runs.reduce((sum, run) => sum + changed(run.counts), 0));
+  metrics.addMetric("ImageWrites", MetricUnit.Count, runs.reduce((sum, run) => sum + run.writes, 0));
+  for (const run of runs) if (run.upstreamMs !== undefined) metrics.addMetric("UpstreamDuration", MetricUnit.Milliseconds, run.upstreamMs);
+}
+

@@ -1,0 +1,70 @@
+/**
+ * Compares a source's full listing with what is stored for it and decides the writes: new images are
+ * added, changed ones (by content hash) rewritten, vanished ones tombstoned, reappearing ones revived.
+ */
+import { Buffer } from "node:buffer";
+import type { ImageChange, StoredImageState } from "../store/inventory";
+import type { NormalisedImage } from "../store/normalise";
+import { emptyCounts, type RunCounts } from "../store/runs";
+
+/** DynamoDB's limit for a sort key, which holds the upstream id. */
+const maxIdBytes = 1024;
+
+/** The listing is unusable as a snapshot; nothing is written for it. */
+export class SnapshotValidationError extends Error {
+  override readonly name = "SnapshotValidationError";
+}
+
+/** Checks what the upstream schemas cannot: ids unique across the whole listing and storable as keys. */
+export function validateSnapshot(listing: readonly NormalisedImage[]): void {
+  const seen = new Set<string>();
+  for (const [index, image] of listing.entries()) {
+    if (seen.has(image.upstreamId)) throw new SnapshotValidationError(`listing[${index}].id: duplicate id ${image.upstreamId}`);
+    if (Buffer.byteLength(image.upstreamId) > maxIdBytes) {
+      throw new SnapshotValidationError(`listing[${index}].id: longer than ${maxIdBytes} bytes`);
+    }
+    seen.add(image.upstreamId);
+  }
+}
+
+export interface Plan {
+  changes: ImageChange[];
+  counts: RunCounts;
+}
+
+/**
+ * `lastOkSnapshotAt` is when the previous successful snapshot was taken: every live image was present
+ * then, so it becomes the lastSeenAt of an image tombstoned now (when later than the image's own).
+ */
+export function planChanges(
+  listing: readonly NormalisedImage[],
+  stored: ReadonlyMap<string, StoredImageState>,
+  lastOkSnapshotAt: string | undefined,
+): Plan {
+  const counts = { ...emptyCounts(), seen: listing.length };
+  const changes: ImageChange[] = [];
+  const listed = new Set<string>();
+  for (const image of listing) {
+    listed.add(image.upstreamId);
+    const current = stored.get(image.upstreamId);
+    if (!current) {
+      changes.push({ kind: "add", image });
+      counts.added++;
+    } else if (current.removedAt) {
+      changes.push({ kind: "revive", image });
+      counts.revived++;
+    } else if (current.contentHash !== image.contentHash) {
+      changes.push({ kind: "change", image });
+      counts.changed++;
+    } else {
+      counts.unchanged++;
+    }
+  }
+  for (const [upstreamId, current] of stored) {
+    if (listed.has(upstreamId) || current.removedAt) continue;
+    const lastSeenAt = lastOkSnapshotAt && lastOkSnapshotAt > current.lastSeenAt ? lastOkSnapshotAt : undefined;
+    changes.push({ kind: "remove", upstreamId, lastSeenAt });
+    counts.removed++;
+  }
+  return { changes, counts };
+}

@@ -1,0 +1,75 @@
+/**
+ * The configured sources as the sync sees them: each lists its whole catalog as normalised images, or
+ * fails. Nothing partial ever comes back, so a failed listing can never look like removed images.
+ */
+import type { ConfigLoader, CoxEdgeSourceConfig, TritonSourceConfig } from "../core/config";
+import type { Provider } from "../core/resources";
+import { logger } from "../core/observability";
+import { CoxEdgeClient } from "../providers/coxedge/client";
+import type { UpstreamError } from "../providers/http";
+import { TritonClient } from "../providers/triton/client";
+import { normaliseImage, type NormalisedImage } from "../store/normalise";
+import type { SourceRef } from "../store/inventory";
+
+export interface SnapshotSource extends SourceRef {
+  /** Every image of the source, in every state and of every type. Rejects rather than return part of it. */
+  listSnapshot(): Promise<NormalisedImage[]>;
+  close(): Promise<void>;
+}
+
+/** Retries are logged with the error's safe fields only (never request headers, so never credentials). */
+function logRetry(source: SourceRef) {
+  return ({ attempt, delayMs, error }: { attempt: number; delayMs: number; error: UpstreamError }) =>
+    logger.warn("upstream call failed, retrying", { ...source, attempt, delayMs, error: error.toJSON() });
+}
+
+export function tritonSource(config: TritonSourceConfig): SnapshotSource {
+  const ref: SourceRef = { provider: "triton", sourceId: config.id };
+  const client = new TritonClient({ ...config, onRetry: logRetry(ref) });
+  return {
+    ...ref,
+    async listSnapshot() {
+      // Without a `type` filter CloudAPI lists `type=!docker`, so Docker images need a call of their own.
+      const [images, docker] = await Promise.all([
+        client.listImages({ state: "all" }),
+        client.listImages({ state: "all", type: "docker" }),
+      ]);
+      return [...images, ...docker].map((image) => normaliseImage({ provider: "triton", image }));
+    },
+    close: () => client.close(),
+  };
+}
+
+export function coxedgeSource(config: CoxEdgeSourceConfig): SnapshotSource {
+  const ref: SourceRef = { provider: "coxedge", sourceId: config.id };
+  const client = new CoxEdgeClient({ ...config, onRetry: logRetry(ref) });
+  return {
+    ...ref,
+    async listSnapshot() {
+      // No imageType: default and custom images together.
+      const images = await client.listImages();
+      return images.map((image) => normaliseImage({ provider: "coxedge", image }));
+    },
+    close: () => client.close(),
+  };
+}
+
+/** The provider's configured sources (all, or the one named); throws ConfigError when unset or invalid. */
+export function configuredSources(provider: Provider, config: ConfigLoader, sourceId?: string): SnapshotSource[] {
+  if (provider === "triton") return pick(config.tritonSources(), provider, sourceId).map(tritonSource);
+  return pick(config.coxedgeSources(), provider, sourceId).map(coxedgeSource);
+}
+
+function pick<S extends { id: string }>(sources: S[], provider: Provider, sourceId: string | undefined): S[] {
+  if (sourceId === undefined) return sources;
+  const chosen = sources.filter((source) => source.id === sourceId);
+  if (chosen.length === 0) {
+    const known = sources.map((source) => source.id).join(", ") || "none";
+    throw new UnknownSourceError(`no ${provider} source "${sourceId}" is configured (configured: ${known})`);
+  }
+  return chosen;
+}
+
+export class UnknownSourceError extends Error {
+  override readonly name = "UnknownSourceError";
+}
