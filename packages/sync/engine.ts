@@ -17,12 +17,24 @@ import { planChanges, validateSnapshot } from "./plan";
 import { configuredSources, type SnapshotSource } from "./sources";
 
 /** What a scheduled invocation carries (`syncEvent` in core/resources), optionally narrowed to one source. */
-export const syncEventSchema = (provider: Provider) =>
+const syncEventSchema = (provider: Provider) =>
   z.strictObject({
     provider: z.literal(provider),
     sourceId: z.string().min(1).optional(),
   });
 export type SyncEvent = z.output<ReturnType<typeof syncEventSchema>>;
+
+export class InvalidSyncEventError extends Error {
+  override readonly name = "InvalidSyncEventError";
+}
+
+/** Validates an invocation's payload for the provider's function; the error names each offending field. */
+export function parseSyncEvent(provider: Provider, event: unknown): SyncEvent {
+  const parsed = syncEventSchema(provider).safeParse(event);
+  if (parsed.success) return parsed.data;
+  const problems = parsed.error.issues.map((issue) => `${issue.path.map(String).join(".") || "event"}: ${issue.message}`);
+  throw new InvalidSyncEventError(`invalid ${provider} sync event: ${problems.join("; ")}`);
+}
 
 export type SyncProgress =
   | { phase: "started"; provider: Provider; sourceId: string }

@@ -47,6 +47,10 @@ export interface Harness {
   coxedge: CoxEdgeSimulator;
   tritonSourceId: string;
   coxedgeSourceId: string;
+  /** The sources' configuration entries (IMAGESYNC_*_SOURCES items). */
+  sourceConfig: { triton: Record<string, unknown>; coxedge: Record<string, unknown> };
+  /** The IMAGESYNC_* settings the harness's configuration is made of. */
+  env: Record<string, string>;
   config(env?: Record<string, string>): ConfigLoader;
   sync(provider: Provider, options?: { sourceId?: string; deadline?: number; config?: ConfigLoader }): ReturnType<typeof syncProvider>;
   /** Image write requests since the harness started. */
@@ -87,6 +91,8 @@ export async function startHarness(options: { images?: number; source?: SourceSe
     coxedge,
     tritonSourceId: tritonSource.id,
     coxedgeSourceId: coxedgeSource.id,
+    sourceConfig: { triton: tritonSource, coxedge: coxedgeSource },
+    env: baseEnv,
     config: (env = {}) => new ConfigLoader({ ...baseEnv, ...env }, () => undefined),
     sync: (provider, { sourceId, deadline = Date.now() + 60_000, config = harness.config() } = {}) =>
       syncProvider(provider, { sourceId, deadline, trigger: "manual" }, config),
