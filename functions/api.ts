@@ -1,16 +1,18 @@
 import middy from "@middy/core";
-import httpRouterHandler from "@middy/http-router";
+import httpCors from "@middy/http-cors";
 import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";
-import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2 } from "aws-lambda";
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
+import { createApiHandler, type ApiHandlerOptions } from "../packages/api/router";
+import { ConfigLoader } from "../packages/core/config";
 import { logger } from "../packages/core/observability";
 
-// Foundation only: the inventory routes arrive with the HTTP API issue.
-const healthz = async (): Promise<APIGatewayProxyResultV2> => ({
-  statusCode: 200,
-  headers: { "content-type": "application/json" },
-  body: JSON.stringify({ status: "ok" }),
-});
+/** The deployed handler's wiring; tests build it with their own configuration. */
+export function createHandler(config = new ConfigLoader(), options: Omit<ApiHandlerOptions, "config"> = {}) {
+  return middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2>()
+    .use(injectLambdaContext(logger))
+    // Without IMAGESYNC_CORS_ORIGINS no CORS headers are sent: browsers stay same-origin only.
+    .use(httpCors({ origins: config.tuning().corsOrigins, exposeHeaders: "etag, location" }))
+    .handler(createApiHandler({ config, ...options }));
+}
 
-export const handler = middy<APIGatewayProxyEventV2, APIGatewayProxyResultV2>()
-  .use(injectLambdaContext(logger))
-  .handler(httpRouterHandler<APIGatewayProxyEventV2, APIGatewayProxyResultV2>([{ method: "GET", path: "/healthz", handler: healthz }]));
+export const handler = createHandler();

@@ -1,0 +1,46 @@
+/** How a route is declared: its inputs as zod schemas (validated by the router, documented by OpenAPI). */
+import type { z } from "zod";
+import type { ConfigLoader } from "../core/config";
+import type { apiRoutes } from "../core/resources";
+import type { CursorCodec } from "./cursor";
+import type { ApiResult } from "./http";
+
+export type ApiRoute = (typeof apiRoutes)[number];
+
+type Output<S> = S extends z.ZodType ? z.output<S> : undefined;
+
+export interface ApiContext {
+  config: ConfigLoader;
+  cursors: CursorCodec;
+}
+
+export interface ResponseSpec {
+  description: string;
+  schema?: z.ZodType;
+  /** Response header name → description. */
+  headers?: Record<string, string>;
+}
+
+export interface RouteSpec<Q = z.ZodType | undefined, P = z.ZodType | undefined, B = z.ZodType | undefined> {
+  summary: string;
+  description?: string;
+  tag: string;
+  /** Served without the bearer token (only the health check). */
+  public?: true;
+  /**
+   * Responses may be reused for a second (see router): inventory reads tolerate it since the GSIs
+   * they come from are eventually consistent anyway. Job status is never cached.
+   */
+  cacheable?: true;
+  query?: Q;
+  path?: P;
+  body?: B;
+  responses: Record<number, ResponseSpec>;
+  handle(input: { query: Output<Q>; path: Output<P>; body: Output<B>; headers: Record<string, string | undefined> }, context: ApiContext): Promise<ApiResult>;
+}
+
+export function defineRoute<Q extends z.ZodType | undefined = undefined, P extends z.ZodType | undefined = undefined, B extends z.ZodType | undefined = undefined>(
+  spec: RouteSpec<Q, P, B>,
+): RouteSpec<Q, P, B> {
+  return spec;
+}

@@ -1,0 +1,35 @@
+/** Every route of `apiRoutes` with its spec; the type makes a route without a handler a compile error. */
+import { getImageRoute, listImagesRoute } from "./images";
+import { getJobRoute, listJobsRoute, submitJobRoute } from "./jobs";
+import { openApiDocument } from "./openapi";
+import { defineRoute, type ApiRoute, type RouteSpec } from "./route";
+import { Health } from "./schemas";
+import { listRunsRoute, listSourcesRoute } from "./sources";
+
+let document: object | undefined;
+
+export const routes: Record<ApiRoute, RouteSpec> = {
+  "GET /healthz": defineRoute({
+    tag: "meta",
+    summary: "Liveness check (no token needed)",
+    public: true,
+    responses: { 200: { description: "The function is up.", schema: Health } },
+    handle: async () => ({ status: 200, body: { status: "ok" } }),
+  }),
+  "GET /openapi.json": defineRoute({
+    tag: "meta",
+    summary: "This document",
+    responses: { 200: { description: "The OpenAPI 3.1 document." } },
+    handle: async () => {
+      document ??= openApiDocument(routes);
+      return { status: 200, body: document };
+    },
+  }),
+  "GET /images": listImagesRoute,
+  "GET /images/{provider}/{id+}": getImageRoute,
+  "GET /sources": listSourcesRoute,
+  "GET /sources/{id}/runs": listRunsRoute,
+  "POST /jobs": submitJobRoute,
+  "GET /jobs": listJobsRoute,
+  "GET /jobs/{id}": getJobRoute,
+};

@@ -1,0 +1,248 @@
+/**
+ * The API's inputs and outputs as zod schemas. Inputs are validated with them (router); outputs are typed
+ * by them and both are turned into the OpenAPI document (openapi.ts), so code and document cannot drift.
+ */
+import { z } from "zod";
+import { providers } from "../core/resources";
+import { JobIdSchema, JobMessageSchema } from "../jobs/schema";
+import type { JobRecord, JobState } from "../store/jobs";
+import { jobStates } from "../store/jobs";
+import type { LatestRun, SyncRun } from "../store/runs";
+
+const text = (description: string) =>
+  z.string().min(1, "must not be empty").max(256, "must be at most 256 characters").meta({ description });
+
+const limit = (max: number, fallback: number) =>
+  z.coerce
+    .number({ error: "must be an integer" })
+    .int("must be an integer")
+    .min(1, "must be at least 1")
+    .max(max, `must be at most ${max}`)
+    .default(fallback)
+    .meta({ description: `Page size, 1-${max}.` });
+
+const cursor = z
+  .string()
+  .min(1, "must not be empty")
+  .max(4096, "is too long")
+  .meta({ description: "The `nextCursor` of the previous page, verbatim; only valid with the same filters." });
+
+const provider = z.enum(providers, { error: `must be one of ${providers.join(", ")}` });
+const sourceId = z.string().min(1, "must not be empty").max(100, "must be at most 100 characters");
+const timestamp = z.string().meta({ format: "date-time" });
+
+export const commonStates = ["active", "creating", "failed", "disabled", "unactivated", "unknown"] as const;
+export const imageStateFilters = ["present", "removed", "all", ...commonStates] as const;
+
+export const ImageListQuery = z.strictObject({
+  provider: provider.optional().meta({ description: "Only this provider's images." }),
+  source: sourceId.optional().meta({ description: "Only this source's images (a configured source id)." }),
+  name: text("Exact name, or `~text` for names containing text (case-sensitive). Cox Edge names are families.").optional(),
+  os: text("Triton os (smartos, linux, windows, ...); for Cox Edge images, the family.").optional(),
+  version: text("Triton version; for Cox Edge images, the tag.").optional(),
+  public: z
+    .enum(["true", "false"], { error: "must be true or false" })
+    .transform((value) => value === "true")
+    .optional()
+    .meta({ description: "Public images (Triton `public`; Cox Edge default images) or not." }),
+  state: z
+    .enum(imageStateFilters, { error: `must be one of ${imageStateFilters.join(", ")}` })
+    .default("present")
+    .meta({
+      description:
+        "`present` (default): images in their source's latest listing; `removed`: tombstones; `all`: both; " +
+        "a lifecycle state (`active`, ...) selects present images in that state.",
+    }),
+  owner: text("Triton owner account uuid; Cox Edge stack id.").optional(),
+  type: text("Triton image type (zone-dataset, zvol, docker, ...); Cox Edge default or custom.").optional(),
+  imageType: z
+    .enum(["default", "custom"], { error: "must be default or custom" })
+    .optional()
+    .meta({ description: "Cox Edge images only: StackPath's default images or the environment's custom ones." }),
+  family: text("Cox Edge images only: this family.").optional(),
+  tag: text("Cox Edge images only: this tag.").optional(),
+  limit: limit(1000, 100),
+  cursor: cursor.optional(),
+});
+export type ImageListQuery = z.output<typeof ImageListQuery>;
+
+export const ImagePath = z.strictObject({
+  provider,
+  id: z.string().min(1, "must not be empty").max(1024, "is too long").meta({
+    description: "Upstream image id. Cox Edge ids (`stackId/family/tag`) contain slashes: send them as they are.",
+  }),
+});
+
+export const ImageGetQuery = z.strictObject({
+  source: sourceId.optional().meta({
+    description: "Which source's record to return; by default the first source (by id) where the image is present.",
+  }),
+});
+
+export const SourcePath = z.strictObject({ id: sourceId });
+export const RunListQuery = z.strictObject({ limit: limit(100, 20), cursor: cursor.optional() });
+
+export const JobPath = z.strictObject({ id: JobIdSchema });
+export const JobListQuery = z.strictObject({
+  state: z.enum(jobStates, { error: `must be one of ${jobStates.join(", ")}` }).optional(),
+  provider: provider.optional(),
+  limit: limit(100, 20),
+  cursor: cursor.optional(),
+});
+
+export { JobMessageSchema };
+
+export const ImageSummary = z.object({
+  provider: z.enum(providers),
+  source: z.string(),
+  id: z.string(),
+  name: z.string(),
+  version: z.string().meta({ description: "Triton version; Cox Edge tag." }),
+  os: z.string().optional().meta({ description: "Triton os; Cox Edge family." }),
+  type: z.string().optional().meta({ description: "Triton type; Cox Edge default or custom." }),
+  state: z.enum(commonStates),
+  status: z.string().optional().meta({ description: "The upstream's own state word (Triton state, Cox Edge status)." }),
+  public: z.boolean().optional(),
+  owner: z.string().optional(),
+  createdAt: timestamp.optional(),
+  publishedAt: timestamp.optional(),
+  firstSeenAt: timestamp,
+  lastSeenAt: timestamp.meta({ description: "Last sync (or job) that found the image present." }),
+  lastChangedAt: timestamp,
+  removedAt: timestamp.optional().meta({ description: "Set on tombstones: when the image was found gone." }),
+});
+export type ImageSummary = z.output<typeof ImageSummary>;
+
+export const ImageList = z.object({
+  items: z.array(ImageSummary),
+  nextCursor: z.string().optional().meta({
+    description: "Present while more may follow (a page can be short, even empty, and still have one).",
+  }),
+});
+
+export const ImageDetail = ImageSummary.extend({
+  description: z.string().optional(),
+  requirements: z.record(z.string(), z.unknown()).optional(),
+  tags: z.record(z.string(), z.unknown()).optional(),
+  files: z.array(z.object({ compression: z.string(), sha1: z.string(), size: z.number() })).optional(),
+  contentHash: z.string(),
+  expiresAt: z.number().int().optional().meta({ description: "Tombstones: epoch seconds when the record is deleted." }),
+  raw: z.record(z.string(), z.unknown()).meta({ description: "The upstream document as last read." }),
+  seenIn: z
+    .array(z.object({ source: z.string(), removedAt: timestamp.optional() }))
+    .meta({ description: "Every configured source holding a record of this image id." }),
+});
+export type ImageDetail = z.output<typeof ImageDetail>;
+
+const RunCounts = z.object({
+  seen: z.number().int(),
+  added: z.number().int(),
+  changed: z.number().int(),
+  removed: z.number().int(),
+  revived: z.number().int(),
+  unchanged: z.number().int(),
+});
+
+export const SyncRunSchema = z.object({
+  provider: z.enum(providers),
+  sourceId: z.string(),
+  runId: z.string(),
+  trigger: z.enum(["schedule", "manual"]),
+  status: z.enum(["ok", "failed", "skipped-locked"]),
+  startedAt: timestamp,
+  finishedAt: timestamp,
+  durationMs: z.number(),
+  snapshotAt: timestamp.optional(),
+  upstreamMs: z.number().optional(),
+  counts: RunCounts,
+  writes: z.number().int(),
+  superseded: z.number().int(),
+  error: z.string().optional(),
+}) satisfies z.ZodType<SyncRun>;
+
+const LatestRunSchema = SyncRunSchema.extend({
+  lastOkRunId: z.string().optional(),
+  lastOkAt: timestamp.optional(),
+  lastOkSnapshotAt: timestamp.optional(),
+}) satisfies z.ZodType<LatestRun>;
+
+export const SourceSchema = z.object({
+  id: z.string(),
+  provider: z.enum(providers),
+  /** Triton */
+  datacenter: z.string().optional(),
+  url: z.string().optional(),
+  account: z.string().optional(),
+  /** Cox Edge */
+  baseUrl: z.string().optional(),
+  service: z.string().optional(),
+  environment: z.string().optional(),
+  organizationId: z.string().optional(),
+  latestRun: LatestRunSchema.nullable().meta({ description: "The last finished sync run with its counts; null before the first." }),
+});
+export type Source = z.output<typeof SourceSchema>;
+
+export const SourceList = z.object({ items: z.array(SourceSchema) });
+export const RunList = z.object({ items: z.array(SyncRunSchema), nextCursor: z.string().optional() });
+
+const JobErrorSchema = z.object({
+  code: z.string(),
+  message: z.string(),
+  status: z.number().int().optional(),
+  upstreamCode: z.string().optional(),
+  upstreamMessage: z.string().optional(),
+  requestId: z.string().optional(),
+});
+
+export const JobSchema = z.object({
+  jobId: z.string(),
+  state: z.enum(jobStates),
+  request: JobMessageSchema.optional().meta({ description: "What the job does (absent on the record of a rejected message)." }),
+  attempts: z.number().int(),
+  polls: z.number().int(),
+  createdAt: timestamp,
+  updatedAt: timestamp,
+  submittedAt: timestamp.optional(),
+  finishedAt: timestamp.optional(),
+  deadlineAt: timestamp.optional(),
+  nextCheckAt: timestamp.optional(),
+  upstream: z.object({ imageId: z.string().optional(), taskId: z.string().optional() }).optional(),
+  result: z
+    .object({
+      imageId: z.string(),
+      export: z.object({ manta_url: z.string(), image_path: z.string(), manifest_path: z.string() }).optional(),
+    })
+    .optional(),
+  error: JobErrorSchema.optional(),
+  lastError: JobErrorSchema.optional(),
+});
+export type Job = z.output<typeof JobSchema>;
+
+/** The public view of a job record: internal bookkeeping (step numbers, versions) stays inside. */
+export function jobView(job: JobRecord): Job {
+  const { seq: _seq, version: _version, upstream, ...rest } = job;
+  return {
+    ...rest,
+    ...(upstream && { upstream: { imageId: upstream.imageId, taskId: upstream.taskId } }),
+  };
+}
+
+export const JobList = z.object({ items: z.array(JobSchema), nextCursor: z.string().optional() });
+export const JobAccepted = z.object({
+  jobId: z.string(),
+  state: z.enum(jobStates) as z.ZodType<JobState>,
+  created: z.boolean().meta({ description: "false when a job with this id already existed (idempotent resubmission)." }),
+  location: z.string().meta({ description: "Where its state is: GET /jobs/{jobId}." }),
+});
+
+export const Problem = z.object({
+  type: z.string(),
+  title: z.string(),
+  status: z.number().int(),
+  detail: z.string(),
+  invalidParams: z
+    .array(z.object({ name: z.string(), in: z.enum(["query", "path", "body", "header"]), reason: z.string() }))
+    .optional(),
+});
+
+export const Health = z.object({ status: z.literal("ok") });

@@ -1,0 +1,62 @@
+/** GET /sources and GET /sources/{id}/runs: what is mirrored from where, and how its syncs went. */
+import { z } from "zod";
+import type { ConfigLoader } from "../core/config";
+import { listLatestRuns, listRuns } from "../store/runs";
+import { configuredTable } from "../store/table";
+import { ApiProblem } from "./problem";
+import { defineRoute } from "./route";
+import { RunList, RunListQuery, SourceList, SourcePath, type Source } from "./schemas";
+
+/** The configured sources, described by where they point; credentials (keys, API keys) are never copied. */
+export function configuredSources(config: ConfigLoader): Omit<Source, "latestRun">[] {
+  return [
+    ...config.tritonSources().map(({ id, datacenter, url, account }) => ({ id, provider: "triton" as const, datacenter, url, account })),
+    ...config.coxedgeSources().map(({ id, baseUrl, service, environment, organizationId }) => ({
+      id,
+      provider: "coxedge" as const,
+      baseUrl,
+      service,
+      environment,
+      organizationId,
+    })),
+  ].toSorted((a, b) => a.id.localeCompare(b.id));
+}
+
+export const listSourcesRoute = defineRoute({
+  tag: "sources",
+  summary: "Configured sources with their latest sync run",
+  responses: { 200: { description: "Every configured source, by id.", schema: SourceList } },
+  async handle(_input, { config }) {
+    const latest = new Map((await listLatestRuns(configuredTable(config))).map((run) => [run.sourceId, run]));
+    return {
+      status: 200,
+      body: { items: configuredSources(config).map((source) => ({ ...source, latestRun: latest.get(source.id) ?? null })) },
+    };
+  },
+});
+
+/** A position in a source's run history: the last run item's key, signed into the cursor. */
+const RunPositionSchema = z.strictObject({ pk: z.string(), sk: z.string().startsWith("RUN#") });
+
+export const listRunsRoute = defineRoute({
+  tag: "sources",
+  summary: "A source's sync runs, newest first",
+  path: SourcePath,
+  query: RunListQuery,
+  responses: {
+    200: { description: "A page of runs.", schema: RunList },
+    404: { description: "The source is not configured and has no runs." },
+  },
+  async handle({ path, query }, { config, cursors }) {
+    const scope = `GET /sources/${path.id}/runs`;
+    const cursor = query.cursor === undefined ? undefined : cursors.decode(query.cursor, scope, RunPositionSchema);
+    const page = await listRuns(configuredTable(config), path.id, { limit: query.limit, cursor });
+    if (!page.runs.length && !cursor && !configuredSources(config).some((s) => s.id === path.id)) {
+      throw new ApiProblem(404, `No source ${path.id}: it is not configured and has never synced`);
+    }
+    return {
+      status: 200,
+      body: { items: page.runs, ...(page.nextCursor ? { nextCursor: cursors.encode(page.nextCursor, scope) } : {}) },
+    };
+  },
+});
