@@ -55,7 +55,7 @@ function operation(routeKey: ApiRoute, spec: RouteSpec): object {
   if (!spec.public) responses[401] = problemResponse("Missing or wrong bearer token.");
   responses[500] = problemResponse("Internal error.");
   return {
-    operationId: routeKey.replace(/[^A-Za-z]+(.)?/g, (_, c: string | undefined) => (c ?? "").toUpperCase()),
+    operationId: routeKey.toLowerCase().replace(/[^a-z]+(.)?/g, (_, c: string | undefined) => (c ?? "").toUpperCase()),
     tags: [spec.tag],
     summary: spec.summary,
     ...(spec.description && { description: spec.description }),

@@ -119,6 +119,7 @@ export const ImageList = z.object({
     description: "Present while more may follow (a page can be short, even empty, and still have one).",
   }),
 });
+export type ImageList = z.output<typeof ImageList>;
 
 export const ImageDetail = ImageSummary.extend({
   description: z.string().optional(),
@@ -183,6 +184,7 @@ export const SourceSchema = z.object({
 export type Source = z.output<typeof SourceSchema>;
 
 export const SourceList = z.object({ items: z.array(SourceSchema) });
+export type SourceList = z.output<typeof SourceList>;
 export const RunList = z.object({ items: z.array(SyncRunSchema), nextCursor: z.string().optional() });
 
 const JobErrorSchema = z.object({
@@ -228,12 +230,14 @@ export function jobView(job: JobRecord): Job {
 }
 
 export const JobList = z.object({ items: z.array(JobSchema), nextCursor: z.string().optional() });
+export type JobList = z.output<typeof JobList>;
 export const JobAccepted = z.object({
   jobId: z.string(),
   state: z.enum(jobStates) as z.ZodType<JobState>,
   created: z.boolean().meta({ description: "false when a job with this id already existed (idempotent resubmission)." }),
   location: z.string().meta({ description: "Where its state is: GET /jobs/{jobId}." }),
 });
+export type JobAccepted = z.output<typeof JobAccepted>;
 
 export const Problem = z.object({
   type: z.string(),
