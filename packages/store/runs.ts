@@ -1,6 +1,12 @@
 /**
- * Sync run records: one item per run under the source's partition, and a LATEST item per source (listed
- * through gsi1 `SOURCES`) holding the most recently finished run plus the last successful one.
+ * Sync runs and the per-source lease. One item per run under the source's partition, and one LATEST item
+ * per source (listed through gsi1 `SOURCES`) that holds the last run that synced (ok or failed), the last
+ * successful one, and the lease of the run in progress, if any.
+ *
+ * The lease makes runs of a source exclusive: taken with a conditional write, given back by the same write
+ * that records the run, and lapsing on its own at `leaseUntil` when its holder crashed. Keeping it on the
+ * LATEST item means a run costs two small writes besides its image writes: taking the lease (which also
+ * returns the last successful snapshot time) and recording the run (which also releases it).
  */
 import { ConditionalCheckFailedException } from "@aws-sdk/client-dynamodb";
 import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
@@ -43,13 +49,22 @@ export interface SyncRun {
   error?: string;
 }
 
-/** The LATEST item: the last finished run, and when the source last synced successfully. */
-export interface LatestRun extends SyncRun {
+/** The LATEST item: the last run that held the lease, when the source last synced successfully, the lease. */
+export interface LatestRun extends SyncRun, Partial<LeaseFields> {
   lastOkRunId?: string;
   lastOkAt?: string;
   /** Every live image of the source was present in the upstream at this time. */
   lastOkSnapshotAt?: string;
 }
+
+/** The lease of the run in progress; absent when none is. */
+export interface LeaseFields {
+  leaseRunId: string;
+  leaseAcquiredAt: string;
+  /** Epoch ms after which anyone may take the lease over. */
+  leaseUntil: number;
+}
+const leaseFieldNames = ["leaseRunId", "leaseAcquiredAt", "leaseUntil"] as const satisfies readonly (keyof LeaseFields)[];
 
 export const emptyCounts = (): RunCounts => ({ seen: 0, added: 0, changed: 0, removed: 0, revived: 0, unchanged: 0 });
 
@@ -59,15 +74,53 @@ export function sourcePartitionKey(sourceId: string): string {
 
 const latestKey = (sourceId: string) => ({ pk: sourcePartitionKey(sourceId), sk: "LATEST" });
 
-/** Stores the run and, unless a later-finished run is already there, makes it the source's latest. */
-export async function recordRun(table: Table, run: SyncRun): Promise<void> {
+export type LeaseResult =
+  | { acquired: true; lease: LeaseFields; lastOkSnapshotAt: string | undefined }
+  | { acquired: false; holder: LeaseFields | undefined };
+
+/** Takes the source's lease for `seconds` unless another run holds it; then returns the holder's lease. */
+export async function acquireLease(
+  table: Table,
+  request: { provider: Provider; sourceId: string; runId: string; seconds: number },
+): Promise<LeaseResult> {
+  const now = Date.now();
+  const lease: LeaseFields = { leaseRunId: request.runId, leaseAcquiredAt: new Date(now).toISOString(), leaseUntil: now + request.seconds * 1000 };
+  try {
+    const { Attributes } = await table.client.send(
+      new UpdateCommand({
+        TableName: table.name,
+        Key: latestKey(request.sourceId),
+        ...updateExpression({
+          set: { kind: "source", gsi1pk: "SOURCES", gsi1sk: request.sourceId, provider: request.provider, sourceId: request.sourceId, ...lease },
+          conditionValues: { ":now": now },
+        }),
+        ConditionExpression: "attribute_not_exists(#leaseUntil) OR #leaseUntil < :now",
+        ReturnValues: "ALL_NEW",
+      }),
+    );
+    return { acquired: true, lease, lastOkSnapshotAt: Attributes?.lastOkSnapshotAt as string | undefined };
+  } catch (error) {
+    if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    const holder = await getLatestRun(table, request.sourceId);
+    return { acquired: false, holder: holder?.leaseRunId ? (holder as LeaseFields) : undefined };
+  }
+}
+
+/**
+ * Stores the run. A run that held the lease also becomes the source's latest and gives the lease back, in
+ * one write conditional on still holding it. Returns whether the run became the latest: false for
+ * skipped-locked runs, and when the lease had lapsed and another run took it (that run owns LATEST then).
+ */
+export async function recordRun(table: Table, run: SyncRun): Promise<boolean> {
   const runItem = { pk: sourcePartitionKey(run.sourceId), sk: `RUN#${run.startedAt}#${run.runId}`, kind: "run", ...run };
+  const put = table.client.send(new PutCommand({ TableName: table.name, Item: runItem }));
+  if (run.status === "skipped-locked") {
+    await put;
+    return false;
+  }
   const lastOk = run.status === "ok" ? { lastOkRunId: run.runId, lastOkAt: run.finishedAt, lastOkSnapshotAt: run.snapshotAt } : {};
   const update = updateExpression({
     set: {
-      kind: "source",
-      gsi1pk: "SOURCES",
-      gsi1sk: run.sourceId,
       ...run,
       // Named so that a run without them removes the previous run's values.
       snapshotAt: run.snapshotAt,
@@ -75,30 +128,29 @@ export async function recordRun(table: Table, run: SyncRun): Promise<void> {
       error: run.error,
       ...lastOk,
     },
+    remove: leaseFieldNames,
+    conditionValues: { ":holder": run.runId },
   });
-  await Promise.all([
-    table.client.send(new PutCommand({ TableName: table.name, Item: runItem })),
-    table.client
-      .send(
-        new UpdateCommand({
-          TableName: table.name,
-          Key: latestKey(run.sourceId),
-          ...update,
-          ConditionExpression: "attribute_not_exists(#finishedAt) OR #finishedAt <= :finishedAt",
-        }),
-      )
-      .catch((error: unknown) => {
-        if (!(error instanceof ConditionalCheckFailedException)) throw error;
-      }),
-  ]);
+  const release = table.client
+    .send(new UpdateCommand({ TableName: table.name, Key: latestKey(run.sourceId), ...update, ConditionExpression: "#leaseRunId = :holder" }))
+    .then(
+      () => true,
+      (error: unknown) => {
+        if (error instanceof ConditionalCheckFailedException) return false;
+        throw error;
+      },
+    );
+  const [, released] = await Promise.all([put, release]);
+  return released;
 }
 
+/** The source's LATEST item; before the first run finishes it has only lease fields. */
 export async function getLatestRun(table: Table, sourceId: string): Promise<LatestRun | undefined> {
   const { Item } = await table.client.send(new GetCommand({ TableName: table.name, Key: latestKey(sourceId) }));
   return Item && stripKeys<LatestRun>(Item);
 }
 
-/** The latest run of every source that has ever run, by source id. */
+/** The latest run of every source that has finished one, by source id. */
 export async function listLatestRuns(table: Table): Promise<LatestRun[]> {
   const runs: LatestRun[] = [];
   let startKey: Record<string, unknown> | undefined;
@@ -108,6 +160,8 @@ export async function listLatestRuns(table: Table): Promise<LatestRun[]> {
         TableName: table.name,
         IndexName: "gsi1",
         KeyConditionExpression: "gsi1pk = :sources",
+        // A source whose first run is still in progress has only its lease.
+        FilterExpression: "attribute_exists(finishedAt)",
         ExpressionAttributeValues: { ":sources": "SOURCES" },
         ExclusiveStartKey: startKey,
       }),

@@ -9,9 +9,8 @@ import { z } from "zod";
 import { ConfigLoader } from "../core/config";
 import { logger, metrics } from "../core/observability";
 import type { Provider } from "../core/resources";
-import { readSourceState, writeImageChanges } from "../store/inventory";
-import { acquireLease, releaseLease, type Lease } from "../store/leases";
-import { emptyCounts, getLatestRun, recordRun, type RunCounts, type SyncRun } from "../store/runs";
+import { readSourceState, writeImageChanges, type StoredImageState } from "../store/inventory";
+import { acquireLease, emptyCounts, recordRun, type RunCounts, type SyncRun } from "../store/runs";
 import { configuredTable, type Table } from "../store/table";
 import { planChanges, validateSnapshot } from "./plan";
 import { configuredSources, type SnapshotSource } from "./sources";
@@ -113,16 +112,21 @@ export async function syncSource(source: SnapshotSource, options: SyncOptions): 
   };
   options.onProgress?.({ phase: "started", ...ref });
 
-  let lease: Lease | undefined;
+  // Reading needs no lease, so it overlaps with taking it. A read that races the previous holder's last
+  // writes is harmless: every write is conditional on observation time (see store/inventory).
+  const stored = readSourceState(table, source);
+  stored.catch(() => undefined); // awaited only once the lease is ours
+
+  let holdsLease = false;
   try {
     const taken = await acquireLease(table, { ...ref, runId, seconds: options.leaseSeconds });
     if (taken.acquired) {
-      lease = taken.lease;
-      await syncWithLease(source, run, options, deadline, log);
+      holdsLease = true;
+      await syncWithLease(source, run, stored, taken.lastOkSnapshotAt, options, deadline, log);
     } else {
       run.status = "skipped-locked";
       run.error = taken.holder
-        ? `lease held by run ${taken.holder.runId} (since ${taken.holder.acquiredAt}, until ${new Date(taken.holder.leaseUntil).toISOString()})`
+        ? `lease held by run ${taken.holder.leaseRunId} (since ${taken.holder.leaseAcquiredAt}, until ${new Date(taken.holder.leaseUntil).toISOString()})`
         : "lease held by another run";
     }
   } catch (error) {
@@ -134,11 +138,8 @@ export async function syncSource(source: SnapshotSource, options: SyncOptions): 
   const finishedAt = new Date();
   run.finishedAt = finishedAt.toISOString();
   run.durationMs = finishedAt.getTime() - startedAt.getTime();
-  await recordRun(table, run).catch((error: unknown) => log.error("could not record the sync run", { error }));
-  if (lease) {
-    const released = await releaseLease(table, lease).catch((error: unknown) => log.error("could not release the lease", { error }));
-    if (released === false) log.warn("lease had lapsed and was taken over before the run finished");
-  }
+  const latest = await recordRun(table, run).catch((error: unknown) => log.error("could not record the sync run", { error }));
+  if (holdsLease && latest === false) log.warn("the lease had lapsed and another run took it over: this run is not the source's latest");
   // The one summary line per run.
   log[run.status === "failed" ? "error" : "info"]("sync run finished", summary(run));
   publishRunMetrics(run);
@@ -147,20 +148,24 @@ export async function syncSource(source: SnapshotSource, options: SyncOptions): 
 }
 
 /** Fills in `run` as it goes, so a failure still records how far it got. Throws when the snapshot is unusable. */
-async function syncWithLease(source: SnapshotSource, run: SyncRun, options: SyncOptions, deadline: number, log: typeof logger): Promise<void> {
+async function syncWithLease(
+  source: SnapshotSource,
+  run: SyncRun,
+  storedRead: Promise<Map<string, StoredImageState>>,
+  /** When the previous successful snapshot was taken: the lastSeenAt of images tombstoned now. */
+  lastOkSnapshotAt: string | undefined,
+  options: SyncOptions,
+  deadline: number,
+  log: typeof logger,
+): Promise<void> {
   run.snapshotAt = new Date().toISOString();
   const upstreamStarted = performance.now();
   const listing = withDeadline(source.listSnapshot(), deadline, "the upstream listing").finally(() => {
     run.upstreamMs = Math.round(performance.now() - upstreamStarted);
   });
-  // The stored state and the last successful run are read while the upstream answers.
-  const [images, stored, latest] = await Promise.all([
-    listing,
-    readSourceState(options.table, source),
-    getLatestRun(options.table, source.sourceId),
-  ]);
+  const [images, stored] = await Promise.all([listing, storedRead]);
   validateSnapshot(images);
-  const plan = planChanges(images, stored, latest?.lastOkSnapshotAt);
+  const plan = planChanges(images, stored, lastOkSnapshotAt);
   run.counts = plan.counts;
   options.onProgress?.({
     phase: "listed",

@@ -2,12 +2,10 @@
  * Overlapping runs for one source (EventBridge double-firing, a manual run during the scheduled one) and
  * a crashed run's lease; plus the scheduled handlers as Lambda invokes them.
  */
-import { GetCommand } from "@aws-sdk/lib-dynamodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { handler as coxedgeHandler } from "../../functions/sync-coxedge";
 import { invoke } from "../../packages/local/adapters/lambda";
-import { acquireLease } from "../../packages/store/leases";
-import { listRuns, type SyncRun } from "../../packages/store/runs";
+import { acquireLease, getLatestRun, listRuns, recordRun, type SyncRun } from "../../packages/store/runs";
 import { startHarness, type Harness } from "./harness";
 
 let h: Harness;
@@ -16,7 +14,7 @@ beforeAll(async () => {
 });
 afterAll(() => h.close());
 
-const leaseItem = () => h.table.client.send(new GetCommand({ TableName: h.table.name, Key: { pk: `SOURCE#${h.tritonSourceId}`, sk: "LEASE" } }));
+const lease = async () => (await getLatestRun(h.table, h.tritonSourceId))?.leaseRunId;
 
 describe("lease", () => {
   it("of two concurrent runs for a source one syncs and the other is skipped-locked", async () => {
@@ -35,7 +33,9 @@ describe("lease", () => {
     expect(h.imageWrites()).toBe(ok?.counts.added);
     const recorded = (await listRuns(h.table, h.tritonSourceId)).runs.map((run) => run.runId);
     expect(recorded.toSorted()).toEqual([ok?.runId, skipped?.runId].toSorted());
-    expect((await leaseItem()).Item).toBeUndefined();
+    // The source's latest is the run that synced; the lease went back with it.
+    expect(await getLatestRun(h.table, h.tritonSourceId)).toMatchObject({ runId: ok?.runId, status: "ok" });
+    expect(await lease()).toBeUndefined();
   });
 
   it("a crashed run's lease blocks the source until it lapses", async () => {
@@ -46,7 +46,23 @@ describe("lease", () => {
     await new Promise((resolve) => setTimeout(resolve, 1_100));
     const [after] = await h.sync("triton");
     expect(after?.status).toBe("ok");
-    expect((await leaseItem()).Item).toBeUndefined();
+    expect(await lease()).toBeUndefined();
+  });
+
+  it("a run whose lease lapsed and was taken over is recorded but does not overwrite the new holder", async () => {
+    const source = { provider: "triton" as const, sourceId: "lapsed-source" };
+    await acquireLease(h.table, { ...source, runId: "slow-run", seconds: 1 });
+    await new Promise((resolve) => setTimeout(resolve, 1_100));
+    expect(await acquireLease(h.table, { ...source, runId: "next-run", seconds: 60 })).toMatchObject({ acquired: true });
+    const now = new Date().toISOString();
+    const slowRun: SyncRun = {
+      ...source, runId: "slow-run", trigger: "manual", status: "ok", startedAt: now, finishedAt: now, durationMs: 0,
+      counts: { seen: 0, added: 0, changed: 0, removed: 0, revived: 0, unchanged: 0 }, writes: 0, superseded: 0,
+    };
+    expect(await recordRun(h.table, slowRun)).toBe(false);
+    expect(await getLatestRun(h.table, source.sourceId)).toMatchObject({ leaseRunId: "next-run" });
+    expect((await getLatestRun(h.table, source.sourceId))?.status).toBeUndefined();
+    expect((await listRuns(h.table, source.sourceId)).runs.map((run) => run.runId)).toEqual(["slow-run"]);
   });
 });
 

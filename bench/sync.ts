@@ -1,0 +1,199 @@
+/**
+ * Catalog sync cost against the simulators and DynamoDB Local (in memory), per provider and catalog size:
+ * first sync, a sync with no upstream change (must write nothing), a sync with ~1% changed (must write
+ * exactly the changed images), and the floor any sync has to pay: the bare upstream listing plus one read
+ * of the stored state. The no-change ratio sync/(fetch+read) is the overhead of the sync itself (goal ≤ 1.3).
+ * Sizes: IMAGESYNC_BENCH_SIZES (default "1000,10000").
+ */
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import type { Provider } from "../packages/core/resources";
+import { startDynamoDbLocal } from "../packages/local/dynamodb-local";
+import { provisionTable } from "../packages/local/provision";
+import { CoxEdgeClient } from "../packages/providers/coxedge/client";
+import { startCoxEdgeSimulator, type CoxEdgeSimulator } from "../packages/providers/coxedge/simulator";
+import { TritonClient } from "../packages/providers/triton/client";
+import { startTritonSimulator, type TritonSimulator } from "../packages/providers/triton/simulator";
+import { readSourceState } from "../packages/store/inventory";
+import type { SyncRun } from "../packages/store/runs";
+import type { Table } from "../packages/store/table";
+import { syncSource, type SyncOptions } from "../packages/sync/engine";
+import { coxedgeSource, tritonSource, type SnapshotSource } from "../packages/sync/sources";
+
+const samples = 7;
+
+interface Subject {
+  provider: Provider;
+  images: number;
+  source: SnapshotSource;
+  /** The bare listing: the same upstream calls a sync makes, nothing else. */
+  fetch(): Promise<number>;
+  /** Changes ~1% of the catalog upstream; returns the ids it changed. */
+  change(): string[];
+  close(): Promise<void>;
+}
+
+async function tritonSubject(images: number): Promise<Subject> {
+  const sim: TritonSimulator = await startTritonSimulator({ images, seed: images });
+  const config = { id: `bench-triton-${images}`, url: sim.url, account: sim.account, keyId: sim.keyId, privateKey: sim.privateKeyPem };
+  const client = new TritonClient(config);
+  let round = 0;
+  return {
+    provider: "triton",
+    images,
+    source: tritonSource({ ...config, datacenter: "bench", timeoutMs: 60_000, maxAttempts: 1, concurrency: 4 }),
+    fetch: async () => {
+      const [all, docker] = await Promise.all([client.listImages({ state: "all" }), client.listImages({ state: "all", type: "docker" })]);
+      return all.length + docker.length;
+    },
+    change: () => sim.mutateImages(0.01, { seed: ++round }),
+    close: async () => {
+      await client.close();
+      await sim.close();
+    },
+  };
+}
+
+async function coxedgeSubject(images: number): Promise<Subject> {
+  const sim: CoxEdgeSimulator = await startCoxEdgeSimulator({ catalog: { images, seed: images } });
+  const config = { id: `bench-coxedge-${images}`, baseUrl: sim.url, service: sim.service, environment: sim.environment, apiKey: sim.apiKey };
+  const client = new CoxEdgeClient(config);
+  return {
+    provider: "coxedge",
+    images,
+    source: coxedgeSource({ ...config, timeoutMs: 60_000, maxAttempts: 1, concurrency: 4 }),
+    fetch: async () => (await client.listImages()).length,
+    change: () => sim.state.churn({ modify: 0.01 }).modified,
+    close: async () => {
+      await client.close();
+      await sim.close();
+    },
+  };
+}
+
+const median = (values: number[]) => values.toSorted((a, b) => a - b)[Math.floor(values.length / 2)] as number;
+
+async function timed<T>(work: () => Promise<T>): Promise<{ value: T; ms: number }> {
+  const started = performance.now();
+  const value = await work();
+  return { value, ms: performance.now() - started };
+}
+
+interface Row {
+  provider: Provider;
+  images: number;
+  listed: number;
+  first: { ms: number; writes: number };
+  noChange: { ms: number; writes: number };
+  onePercent: { ms: number; writes: number; changed: number };
+  fetchMs: number;
+  readMs: number;
+  /** Median of the no-change sync / (fetch + read) pairs. */
+  ratio: number;
+}
+
+async function measure(subject: Subject, options: SyncOptions): Promise<Row> {
+  const sync = async (): Promise<{ run: SyncRun; ms: number }> => {
+    const { value: run, ms } = await timed(() => syncSource(subject.source, { ...options, deadline: Date.now() + 600_000 }));
+    if (run.status !== "ok") throw new Error(`${run.sourceId}: sync ${run.status}: ${run.error}`);
+    return { run, ms };
+  };
+
+  const first = await sync();
+  const listed = first.run.counts.seen;
+  if (first.run.writes !== listed) throw new Error(`first sync wrote ${first.run.writes} of ${listed} images`);
+
+  // No-change syncs and the floor, alternated so that each pair sees the same machine load; the ratio
+  // reported is the median of the pairs' ratios.
+  const noChange: number[] = [];
+  const fetch: number[] = [];
+  const read: number[] = [];
+  const ratios: number[] = [];
+  for (let i = 0; i < samples; i++) {
+    const { run, ms } = await sync();
+    if (run.writes !== 0) throw new Error(`no-change sync wrote ${run.writes} images`);
+    const fetched = (await timed(subject.fetch)).ms;
+    const readMs = (await timed(() => readSourceState(options.table, subject.source))).ms;
+    noChange.push(ms);
+    fetch.push(fetched);
+    read.push(readMs);
+    ratios.push(ms / (fetched + readMs));
+  }
+
+  const onePercent: { ms: number; writes: number; changed: number }[] = [];
+  for (let i = 0; i < 3; i++) {
+    const changedUpstream = new Set(subject.change());
+    const { run, ms } = await sync();
+    // Triton changes some images the account cannot see; only listed ones can be written.
+    if (run.writes !== run.counts.changed || (subject.provider === "coxedge" && run.counts.changed !== changedUpstream.size)) {
+      throw new Error(`1% sync wrote ${run.writes} for ${run.counts.changed} changed (${changedUpstream.size} changed upstream)`);
+    }
+    onePercent.push({ ms, writes: run.writes, changed: run.counts.changed });
+  }
+  const typical = onePercent.toSorted((a, b) => a.ms - b.ms)[1] as (typeof onePercent)[number];
+  return {
+    provider: subject.provider,
+    images: subject.images,
+    listed,
+    first: { ms: first.ms, writes: first.run.writes },
+    noChange: { ms: median(noChange), writes: 0 },
+    onePercent: typical,
+    fetchMs: median(fetch),
+    readMs: median(read),
+    ratio: median(ratios),
+  };
+}
+
+function printTable(rows: Row[]): void {
+  const ms = (value: number) => `${Math.round(value)} ms`;
+  const header = ["provider", "images", "listed", "first sync (writes)", "no change (writes)", "1% changed (writes/changed)", "fetch", "read", "fetch+read", "ratio no-change", "ratio 1%"];
+  const body = rows.map((row) => {
+    const floor = row.fetchMs + row.readMs;
+    return [
+      row.provider,
+      String(row.images),
+      String(row.listed),
+      `${ms(row.first.ms)} (${row.first.writes})`,
+      `${ms(row.noChange.ms)} (${row.noChange.writes})`,
+      `${ms(row.onePercent.ms)} (${row.onePercent.writes}/${row.onePercent.changed})`,
+      ms(row.fetchMs),
+      ms(row.readMs),
+      ms(floor),
+      row.ratio.toFixed(2),
+      (row.onePercent.ms / floor).toFixed(2),
+    ];
+  });
+  const widths = header.map((title, i) => Math.max(title.length, ...body.map((cells) => (cells[i] ?? "").length)));
+  const line = (cells: string[]) => `| ${cells.map((cell, i) => (i === 0 ? cell.padEnd(widths[i] ?? 0) : cell.padStart(widths[i] ?? 0))).join(" | ")} |`;
+  console.log(line(header));
+  console.log(`|${widths.map((w, i) => (i === 0 ? `:${"-".repeat(w + 1)}` : `${"-".repeat(w + 1)}:`)).join("|")}|`);
+  for (const cells of body) console.log(line(cells));
+}
+
+export async function run(): Promise<void> {
+  const sizes = (process.env.IMAGESYNC_BENCH_SIZES ?? "1000,10000").split(",").map(Number);
+  const dynamo = await startDynamoDbLocal();
+  const raw = new DynamoDBClient({ endpoint: dynamo.endpoint, region: "us-east-1", credentials: { accessKeyId: "local", secretAccessKey: "local" } });
+  const table: Table = { client: DynamoDBDocumentClient.from(raw, { marshallOptions: { removeUndefinedValues: true } }), name: "BenchInventory" };
+  await provisionTable(raw, table.name);
+  const options: SyncOptions = { table, retentionDays: 30, leaseSeconds: 900, deadline: 0, trigger: "manual" };
+  console.log(`Catalog sync, DynamoDB Local in memory + simulators on 127.0.0.1, Node ${process.version}; medians of ${samples} no-change syncs each paired with a fetch+read, and of 3 1%-changed syncs; ratio no-change = median of the pairs' ratios`);
+  const rows: Row[] = [];
+  try {
+    for (const images of sizes) {
+      for (const start of [tritonSubject, coxedgeSubject]) {
+        const subject = await start(images);
+        try {
+          rows.push(await measure(subject, options));
+          console.log(`  measured ${subject.provider} ${images}`);
+        } finally {
+          await Promise.all([subject.source.close(), subject.close()]);
+        }
+      }
+    }
+    printTable(rows);
+  } finally {
+    raw.destroy();
+    await dynamo.stop();
+  }
+}
