@@ -6,8 +6,6 @@ import type { Context } from "aws-lambda";
 import { logger, metrics } from "../packages/core/observability";
 import { parseSyncEvent, syncProvider } from "../packages/sync/engine";
 
-metrics.setDefaultDimensions({ provider: "coxedge" });
-
 export const handler = middy()
   .use(injectLambdaContext(logger))
   .use(logMetrics(metrics))

@@ -215,14 +215,12 @@ function summary(run: SyncRun): Record<string, unknown> {
 
 const changed = (counts: RunCounts) => counts.added + counts.changed + counts.removed + counts.revived;
 
-/** Per source: a failure metric to alarm on, with the source as dimension. */
+/** Per source (ids are unique across providers): a failure metric to alarm on. */
 function publishRunMetrics(run: SyncRun): void {
-  const single = metrics.singleMetric();
-  single.setDefaultDimensions({ provider: run.provider, source: run.sourceId });
-  single.addMetric("SourceSyncFailed", MetricUnit.Count, run.status === "failed" ? 1 : 0);
+  metrics.singleMetric().addDimension("source", run.sourceId).addMetric("SourceSyncFailed", MetricUnit.Count, run.status === "failed" ? 1 : 0);
 }
 
-/** Per invocation, flushed by the handler's logMetrics middleware (each provider's function sets its dimension). */
+/** Per invocation, flushed by the handler's logMetrics middleware. */
 function publishProviderMetrics(runs: readonly SyncRun[]): void {
   const count = (status: SyncRun["status"]) => runs.filter((run) => run.status === status).length;
   metrics.addMetric("SourcesOk", MetricUnit.Count, count("ok"));
@@ -232,4 +230,3 @@ function publishProviderMetrics(runs: readonly SyncRun[]): void {
   metrics.addMetric("ImageWrites", MetricUnit.Count, runs.reduce((sum, run) => sum + run.writes, 0));
   for (const run of runs) if (run.upstreamMs !== undefined) metrics.addMetric("UpstreamDuration", MetricUnit.Milliseconds, run.upstreamMs);
 }
-
