@@ -6,7 +6,8 @@
  * The lease makes runs of a source exclusive: taken with a conditional write, given back by the same write
  * that records the run, and lapsing on its own at `leaseUntil` when its holder crashed. Keeping it on the
  * LATEST item means a run costs two small writes besides its image writes: taking the lease (which also
- * returns the last successful snapshot time) and recording the run (which also releases it).
+ * returns the last successful snapshot time) and recording the run (which also releases it). Runs take the
+ * lease one after another, so the latest run is the one that started last.
  */
 import { ConditionalCheckFailedException } from "@aws-sdk/client-dynamodb";
 import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
@@ -73,6 +74,8 @@ export function sourcePartitionKey(sourceId: string): string {
 }
 
 const latestKey = (sourceId: string) => ({ pk: sourcePartitionKey(sourceId), sk: "LATEST" });
+/** Every source's LATEST item is listed by gsi1 `SOURCES`. */
+const sourceIndex = (sourceId: string) => ({ kind: "source", gsi1pk: "SOURCES", gsi1sk: sourceId });
 
 export type LeaseResult =
   | { acquired: true; lease: LeaseFields; lastOkSnapshotAt: string | undefined }
@@ -91,7 +94,7 @@ export async function acquireLease(
         TableName: table.name,
         Key: latestKey(request.sourceId),
         ...updateExpression({
-          set: { kind: "source", gsi1pk: "SOURCES", gsi1sk: request.sourceId, provider: request.provider, sourceId: request.sourceId, ...lease },
+          set: { ...sourceIndex(request.sourceId), provider: request.provider, sourceId: request.sourceId, ...lease },
           conditionValues: { ":now": now },
         }),
         ConditionExpression: "attribute_not_exists(#leaseUntil) OR #leaseUntil < :now",
@@ -107,9 +110,9 @@ export async function acquireLease(
 }
 
 /**
- * Stores the run. A run that held the lease also becomes the source's latest and gives the lease back, in
- * one write conditional on still holding it. Returns whether the run became the latest: false for
- * skipped-locked runs, and when the lease had lapsed and another run took it (that run owns LATEST then).
+ * Stores the run, and makes it the source's latest while giving its lease back, in one write. Returns
+ * whether it became the latest: not for skipped-locked runs, nor when its lease had lapsed and another run
+ * took the source over (that run, which started later, owns LATEST then).
  */
 export async function recordRun(table: Table, run: SyncRun): Promise<boolean> {
   const runItem = { pk: sourcePartitionKey(run.sourceId), sk: `RUN#${run.startedAt}#${run.runId}`, kind: "run", ...run };
@@ -121,6 +124,7 @@ export async function recordRun(table: Table, run: SyncRun): Promise<boolean> {
   const lastOk = run.status === "ok" ? { lastOkRunId: run.runId, lastOkAt: run.finishedAt, lastOkSnapshotAt: run.snapshotAt } : {};
   const update = updateExpression({
     set: {
+      ...sourceIndex(run.sourceId),
       ...run,
       // Named so that a run without them removes the previous run's values.
       snapshotAt: run.snapshotAt,
@@ -132,7 +136,14 @@ export async function recordRun(table: Table, run: SyncRun): Promise<boolean> {
     conditionValues: { ":holder": run.runId },
   });
   const release = table.client
-    .send(new UpdateCommand({ TableName: table.name, Key: latestKey(run.sourceId), ...update, ConditionExpression: "#leaseRunId = :holder" }))
+    .send(
+      new UpdateCommand({
+        TableName: table.name,
+        Key: latestKey(run.sourceId),
+        ...update,
+        ConditionExpression: "(attribute_not_exists(#leaseRunId) OR #leaseRunId = :holder) AND (attribute_not_exists(#startedAt) OR #startedAt <= :startedAt)",
+      }),
+    )
     .then(
       () => true,
       (error: unknown) => {

@@ -118,6 +118,7 @@ export async function syncSource(source: SnapshotSource, options: SyncOptions): 
   stored.catch(() => undefined); // awaited only once the lease is ours
 
   let holdsLease = false;
+  let failure: unknown;
   try {
     const taken = await acquireLease(table, { ...ref, runId, seconds: options.leaseSeconds });
     if (taken.acquired) {
@@ -130,9 +131,9 @@ export async function syncSource(source: SnapshotSource, options: SyncOptions): 
         : "lease held by another run";
     }
   } catch (error) {
+    failure = error;
     run.status = "failed";
     run.error = describe(error);
-    log.error("sync run failed", { error });
   }
 
   const finishedAt = new Date();
@@ -140,8 +141,8 @@ export async function syncSource(source: SnapshotSource, options: SyncOptions): 
   run.durationMs = finishedAt.getTime() - startedAt.getTime();
   const latest = await recordRun(table, run).catch((error: unknown) => log.error("could not record the sync run", { error }));
   if (holdsLease && latest === false) log.warn("the lease had lapsed and another run took it over: this run is not the source's latest");
-  // The one summary line per run.
-  log[run.status === "failed" ? "error" : "info"]("sync run finished", summary(run));
+  // The one summary line per run (an exception's details as `cause`: upstream errors carry status, code, request id).
+  log[run.status === "failed" ? "error" : "info"]("sync run finished", { ...summary(run), cause: failure });
   publishRunMetrics(run);
   options.onProgress?.({ phase: "finished", run });
   return run;
