@@ -26,8 +26,8 @@ interface Subject {
   provider: Provider;
   images: number;
   source: SnapshotSource;
-  /** The bare listing: the same upstream calls a sync makes, nothing else. */
-  fetch(): Promise<number>;
+  /** The bare listing: the same upstream calls a sync makes, nothing else; returns the listed ids. */
+  fetch(): Promise<string[]>;
   /** Changes ~1% of the catalog upstream; returns the ids it changed. */
   change(): string[];
   close(): Promise<void>;
@@ -44,7 +44,7 @@ async function tritonSubject(images: number): Promise<Subject> {
     source: tritonSource({ ...config, datacenter: "bench", timeoutMs: 60_000, maxAttempts: 1, concurrency: 4 }),
     fetch: async () => {
       const [all, docker] = await Promise.all([client.listImages({ state: "all" }), client.listImages({ state: "all", type: "docker" })]);
-      return all.length + docker.length;
+      return [...all, ...docker].map((image) => image.id);
     },
     change: () => sim.mutateImages(0.01, { seed: ++round }),
     close: async () => {
@@ -62,7 +62,7 @@ async function coxedgeSubject(images: number): Promise<Subject> {
     provider: "coxedge",
     images,
     source: coxedgeSource({ ...config, timeoutMs: 60_000, maxAttempts: 1, concurrency: 4 }),
-    fetch: async () => (await client.listImages()).length,
+    fetch: async () => (await client.listImages()).map((image) => image.id),
     change: () => sim.state.churn({ modify: 0.01 }).modified,
     close: async () => {
       await client.close();
@@ -93,15 +93,15 @@ interface Row {
 }
 
 async function measure(subject: Subject, options: SyncOptions): Promise<Row> {
-  const sync = async (): Promise<{ run: SyncRun; ms: number }> => {
-    const { value: run, ms } = await timed(() => syncSource(subject.source, { ...options, deadline: Date.now() + 600_000 }));
-    if (run.status !== "ok") throw new Error(`${run.sourceId}: sync ${run.status}: ${run.error}`);
-    return { run, ms };
+  const sync = async (): Promise<{ result: SyncRun; ms: number }> => {
+    const { value: result, ms } = await timed(() => syncSource(subject.source, { ...options, deadline: Date.now() + 600_000 }));
+    if (result.status !== "ok") throw new Error(`${result.sourceId}: sync ${result.status}: ${result.error}`);
+    return { result, ms };
   };
 
   const first = await sync();
-  const listed = first.run.counts.seen;
-  if (first.run.writes !== listed) throw new Error(`first sync wrote ${first.run.writes} of ${listed} images`);
+  const listed = first.result.counts.seen;
+  if (first.result.writes !== listed) throw new Error(`first sync wrote ${first.result.writes} of ${listed} images`);
 
   // No-change syncs and the floor, alternated so that each pair sees the same machine load; the ratio
   // reported is the median of the pairs' ratios.
@@ -109,10 +109,12 @@ async function measure(subject: Subject, options: SyncOptions): Promise<Row> {
   const fetch: number[] = [];
   const read: number[] = [];
   const ratios: number[] = [];
+  let listedIds = new Set<string>();
   for (let i = 0; i < samples; i++) {
-    const { run, ms } = await sync();
-    if (run.writes !== 0) throw new Error(`no-change sync wrote ${run.writes} images`);
-    const fetched = (await timed(subject.fetch)).ms;
+    const { result, ms } = await sync();
+    if (result.writes !== 0) throw new Error(`no-change sync wrote ${result.writes} images`);
+    const { value: ids, ms: fetched } = await timed(subject.fetch);
+    listedIds = new Set(ids);
     const readMs = (await timed(() => readSourceState(options.table, subject.source))).ms;
     noChange.push(ms);
     fetch.push(fetched);
@@ -122,20 +124,20 @@ async function measure(subject: Subject, options: SyncOptions): Promise<Row> {
 
   const onePercent: { ms: number; writes: number; changed: number }[] = [];
   for (let i = 0; i < 3; i++) {
-    const changedUpstream = new Set(subject.change());
-    const { run, ms } = await sync();
-    // Triton changes some images the account cannot see; only listed ones can be written.
-    if (run.writes !== run.counts.changed || (subject.provider === "coxedge" && run.counts.changed !== changedUpstream.size)) {
-      throw new Error(`1% sync wrote ${run.writes} for ${run.counts.changed} changed (${changedUpstream.size} changed upstream)`);
+    // Triton also changes images the account cannot see; only listed ones can be written.
+    const changedListed = subject.change().filter((id) => listedIds.has(id)).length;
+    const { result, ms } = await sync();
+    if (result.writes !== changedListed || result.counts.changed !== changedListed) {
+      throw new Error(`1% sync wrote ${result.writes} for ${result.counts.changed} changed (${changedListed} listed images changed upstream)`);
     }
-    onePercent.push({ ms, writes: run.writes, changed: run.counts.changed });
+    onePercent.push({ ms, writes: result.writes, changed: result.counts.changed });
   }
   const typical = onePercent.toSorted((a, b) => a.ms - b.ms)[1] as (typeof onePercent)[number];
   return {
     provider: subject.provider,
     images: subject.images,
     listed,
-    first: { ms: first.ms, writes: first.run.writes },
+    first: { ms: first.ms, writes: first.result.writes },
     noChange: { ms: median(noChange), writes: 0 },
     onePercent: typical,
     fetchMs: median(fetch),

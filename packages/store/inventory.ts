@@ -98,7 +98,7 @@ export function tombstoneExpiry(removedAt: string, retentionDays: number): numbe
 export async function readSourceState(table: Table, source: SourceRef): Promise<Map<string, StoredImageState>> {
   const state = new Map<string, StoredImageState>();
   const pages = paginateQuery(
-    { client: table.client, pageSize: 1000 },
+    { client: table.client },
     {
       TableName: table.name,
       KeyConditionExpression: "#pk = :pk",
