@@ -65,7 +65,9 @@ export async function startDynamoDbLocal(options: DynamoDbLocalOptions = {}): Pr
       "-port",
       String(port),
     ],
-    { stdio: ["pipe", "pipe", "pipe"] },
+    // Its own process group: a terminal's Ctrl-C goes to Node, which then stops Java through its stdin
+    // (a clean shutdown), instead of killing Java mid-write at the same moment.
+    { stdio: ["pipe", "pipe", "pipe"], detached: true },
   );
   await waitUntilListening(child, options.startTimeoutMs ?? 60_000);
   const exited = new Promise<void>((done) => child.once("exit", () => done()));
