@@ -25,7 +25,7 @@ import { UpstreamError } from "../providers/http";
 import { TritonClient } from "../providers/triton/client";
 import { markImageRemoved, upsertImage } from "../store/inventory";
 import { createJob, getJob, isTerminal, saveJob, type JobError, type JobRecord } from "../store/jobs";
-import { continuationDelaySeconds } from "./backoff";
+import { continuationDelaySeconds, maxSqsDelaySeconds } from "./backoff";
 import { enqueue, type JobsContext } from "./context";
 import { coxedgeOperations } from "./coxedge";
 import { upstreamJobError, type InventoryRefresh, type JobOperations, type Progress } from "./operations";
@@ -48,26 +48,17 @@ export type StepOutcome = "scheduled" | "succeeded" | "failed" | "finished" | "r
 
 type Outcome = Extract<Progress, { kind: "succeeded" | "failed" }>;
 
-/** Retry/poll delays and the overall timeout come from configuration; tests shorten them. */
-export interface JobWorkerOptions {
-  now?: () => Date;
-  random?: () => number;
-}
-
 export class JobWorker {
   /** Register each invocation's Lambda context here so a dead worker's step can run again after its timeout. */
   readonly idempotency = new IdempotencyConfig({ expiresAfterSeconds: 3600 });
   readonly #context: JobsContext;
-  readonly #now: () => Date;
-  readonly #random: () => number;
   readonly #tritonClients = new Map<string, TritonClient>();
   readonly #coxedgeClients = new Map<string, CoxEdgeClient>();
   readonly #runStepOnce: (step: Step) => Promise<StepOutcome>;
 
-  constructor(context: JobsContext, options: JobWorkerOptions = {}) {
+  /** Delays and the overall timeout come from the context's configuration (`tuning()`). */
+  constructor(context: JobsContext) {
     this.#context = context;
-    this.#now = options.now ?? (() => new Date());
-    this.#random = options.random ?? Math.random;
     const persistenceStore = new DynamoDBPersistenceLayer({
       tableName: context.table.name,
       awsSdkV3Client: dynamoClient(),
@@ -112,7 +103,7 @@ export class JobWorker {
     // A message sent without an id gets one from SQS's message id, which its redeliveries share.
     const jobId = message.jobId ?? `msg-${delivery.messageId}`;
     try {
-      await acceptJob(this.#context.table, jobId, jobRequest(message), this.#now());
+      await acceptJob(this.#context.table, jobId, jobRequest(message));
     } catch (error) {
       if (!(error instanceof JobConflictError)) throw error;
       logger.error("job message rejected", { messageId: delivery.messageId, jobId, reason: error.message });
@@ -121,13 +112,9 @@ export class JobWorker {
     return this.#runStepOnce({ jobId, seq: 0 });
   }
 
-  async close(): Promise<void> {
-    await Promise.all([...this.#tritonClients.values(), ...this.#coxedgeClients.values()].map((client) => client.close()));
-  }
-
   /** A failed record under the message's job id, unless that id already belongs to a job. */
   async #recordRejection(jobId: string, reason: string): Promise<void> {
-    const now = this.#now();
+    const now = new Date();
     await createJob(this.#context.table, {
       ...newJobRecord(jobId, undefined, now),
       state: "failed",
@@ -147,7 +134,7 @@ export class JobWorker {
     }
     if (seq !== stored.seq || !stored.request) return "stale";
 
-    const now = this.#now();
+    const now = new Date();
     const deadlineAt = stored.deadlineAt ?? new Date(now.getTime() + this.#tuning().jobPollTimeoutSeconds * 1000).toISOString();
     let job: JobRecord = { ...stored, deadlineAt };
     if (now.toISOString() >= deadlineAt) return this.#finish(job, { kind: "failed", error: timeoutError(job, this.#tuning().jobPollTimeoutSeconds) });
@@ -171,7 +158,7 @@ export class JobWorker {
         progress = await operations.check();
       }
       // Any answer (even a failed build) means upstream took the job.
-      job = { ...job, submittedAt: job.submittedAt ?? this.#now().toISOString() };
+      job = { ...job, submittedAt: job.submittedAt ?? new Date().toISOString() };
       if (progress.kind !== "running") return await this.#finish(job, progress);
       const state = job.state === "submitting" ? "submitted" : "polling";
       return await this.#schedule({ ...job, state, upstream: { ...job.upstream, ...progress.upstream }, lastError: undefined });
@@ -185,9 +172,9 @@ export class JobWorker {
 
   /** Saves the job as waiting for the next step, then sends that step delayed. */
   async #schedule(job: JobRecord, minDelaySeconds = 0): Promise<StepOutcome> {
-    const now = this.#now();
+    const now = new Date();
     const seq = job.seq + 1;
-    let delay = continuationDelaySeconds(seq, { maxSeconds: this.#tuning().jobPollMaxDelaySeconds, minSeconds: minDelaySeconds, random: this.#random });
+    let delay = continuationDelaySeconds(seq, { maxSeconds: this.#tuning().jobPollMaxDelaySeconds, minSeconds: minDelaySeconds });
     // Come back by the deadline at the latest, so a job that runs out of time fails on time.
     if (job.deadlineAt) delay = Math.max(1, Math.min(delay, Math.ceil((Date.parse(job.deadlineAt) - now.getTime()) / 1000)));
     const saved = await this.#save({ ...job, seq, nextCheckAt: new Date(now.getTime() + delay * 1000).toISOString() });
@@ -197,14 +184,14 @@ export class JobWorker {
 
   /** Sends the continuation the job waits for, due at its `nextCheckAt`. */
   async #send(job: JobRecord): Promise<void> {
-    const due = job.nextCheckAt ? Math.ceil((Date.parse(job.nextCheckAt) - this.#now().getTime()) / 1000) : 0;
-    await enqueue(this.#context, { jobId: job.jobId, seq: job.seq }, Math.min(Math.max(due, 0), 900));
+    const due = job.nextCheckAt ? Math.ceil((Date.parse(job.nextCheckAt) - Date.now()) / 1000) : 0;
+    await enqueue(this.#context, { jobId: job.jobId, seq: job.seq }, Math.min(Math.max(due, 0), maxSqsDelaySeconds));
   }
 
   /** Refreshes the inventory first, so a job seen finished always has its image already listed. */
   async #finish(job: JobRecord, outcome: Outcome): Promise<StepOutcome> {
     if (outcome.refresh && job.request) await this.#refresh(job.request, outcome.refresh);
-    const finishedAt = this.#now().toISOString();
+    const finishedAt = new Date().toISOString();
     await this.#save({
       ...job,
       state: outcome.kind,
@@ -220,7 +207,7 @@ export class JobWorker {
   }
 
   async #refresh(request: JobRequest, refresh: InventoryRefresh): Promise<void> {
-    const observedAt = this.#now();
+    const observedAt = new Date();
     const { table } = this.#context;
     if (refresh.kind === "upsert") {
       await upsertImage(table, { ...refresh.document, sourceId: request.source, observedAt });
@@ -231,7 +218,7 @@ export class JobWorker {
   }
 
   #save(job: JobRecord): Promise<JobRecord> {
-    return saveJob(this.#context.table, job, this.#now());
+    return saveJob(this.#context.table, job);
   }
 
   #tuning() {
