@@ -122,8 +122,9 @@ export async function listImages(
   const deadline = Date.now() + (page.budgetMs ?? 2000);
   const items: ListedItem[] = [];
   let { segment, key } = page.after ?? { segment: 0 };
-  // One item past the page tells whether more follow; doubles while a filter discards what was read.
+  // One item past the page tells whether more follow; later reads are sized by the share that matched.
   let readSize = page.limit + 1;
+  let evaluated = 0;
 
   while (segment < all.length) {
     const { index, hash, prefix } = all[segment] as Segment;
@@ -154,7 +155,9 @@ export async function listImages(
     }
     if (segment === all.length) break;
     if (items.length === page.limit || Date.now() > deadline) return { items, next: key ? { segment, key } : { segment } };
-    readSize = Math.min(1000, Math.max(readSize * 2, page.limit - items.length + 1));
+    evaluated += result.ScannedCount ?? 0;
+    const matchedShare = Math.max(items.length / Math.max(evaluated, 1), 0.05);
+    readSize = Math.min(1000, Math.ceil(((page.limit - items.length + 1) / matchedShare) * 1.2));
   }
   return { items };
 }
