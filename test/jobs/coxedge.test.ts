@@ -101,6 +101,16 @@ describe("exactly one upstream effect", () => {
     expect(await inventoryItem(image?.id as string)).toMatchObject({ status: "READY" });
   });
 
+  it("a 429 is retried no sooner than its Retry-After, and the job still starts one task", async () => {
+    const tag = newTag();
+    h.coxedge.faults.throttle(2, { method: "POST", times: 1 });
+    const { job, calls } = await run("create", { family: "ubuntu", tag, ...coxedgeWorkload }, "CreateImage");
+    expect(calls).toBe(2); // the throttled call and the retry
+    expect(job).toMatchObject({ state: "succeeded", attempts: 2 });
+    expect(Date.parse(job.submittedAt as string) - Date.parse(job.createdAt)).toBeGreaterThanOrEqual(2000);
+    expect(withFamilyAndTag("ubuntu", tag)).toHaveLength(1);
+  });
+
   it("a delete whose answer was lost is not repeated while its task runs", async () => {
     const image = h.coxedge.state.putImage({ family: "gone", tag: newTag() });
     h.coxedge.state.settings.taskDelayMs = 1500;
