@@ -1,6 +1,7 @@
 /**
- * Jobs through the API end to end: POST /jobs → SQS → the real worker (functions/jobs behind the SQS
- * poller) → the simulated upstream → job state and the refreshed inventory, all read back over HTTP.
+ * End to end with the simulated clouds: `imagesync sync` fills the inventory the API serves; jobs go
+ * POST /jobs → SQS → the real worker (functions/jobs behind the SQS poller) → upstream, and their state
+ * and the refreshed inventory are read back over HTTP.
  */
 import { execFile } from "node:child_process";
 import { randomBytes, randomUUID } from "node:crypto";
@@ -29,6 +30,18 @@ afterAll(async () => {
   await h?.close();
 });
 
+/** Runs the CLI against this API (and, for `sync`, the harness's table and simulators). */
+function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) =>
+    execFile(
+      process.execPath,
+      ["bin/imagesync.mjs", ...args],
+      { env: { ...process.env, ...h.env, IMAGESYNC_API_URL: http.url, IMAGESYNC_API_TOKEN: token }, timeout: 60_000 },
+      (error, stdout, stderr) => resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+    ),
+  );
+}
+
 const headers = { authorization: `Bearer ${token}`, "content-type": "application/json" };
 const get = async (path: string) => {
   const response = await fetch(`${http.url}${path}`, { headers });
@@ -47,6 +60,24 @@ const finished = (location: string) =>
     const { body } = await get(location);
     return body.state === "succeeded" || body.state === "failed" ? body : undefined;
   }, 30_000, `job at ${location}`);
+
+describe("sync through the CLI", () => {
+  it("imagesync sync fills the inventory that the API then serves", async () => {
+    for (const n of [1, 2, 3]) h.triton.addImage({ name: `synced-${n}` });
+    const { code, stdout } = await cli(["sync", "--provider", "triton"]);
+    expect(code).toBe(0);
+    expect(stdout).toContain(tritonSourceId);
+    const sources = await get("/sources");
+    const triton = sources.body.items.find((s: { id: string }) => s.id === tritonSourceId);
+    expect(triton.latestRun).toMatchObject({ status: "ok", trigger: "manual" });
+    const listed = await get(`/images?source=${tritonSourceId}&state=all&limit=1000`);
+    expect(triton.latestRun.counts.seen).toBeGreaterThanOrEqual(3);
+    expect(listed.body.items).toHaveLength(triton.latestRun.counts.seen);
+    // Once the source has synced, an id is found without naming the source.
+    const image = await get(`/images/triton/${listed.body.items[0].id}`);
+    expect(image).toMatchObject({ status: 200, body: { source: tritonSourceId, seenIn: [{ source: tritonSourceId }] } });
+  });
+});
 
 describe("jobs through the HTTP API", () => {
   it("Triton create: the job succeeds and the new image is served at once", async () => {
@@ -81,14 +112,7 @@ describe("jobs through the HTTP API", () => {
 
   it("the CLI submits and watches a job to success", async () => {
     const image = h.triton.addImage({ name: `cli-clone-${randomUUID().slice(0, 6)}`, owner: randomUUID(), public: false, acl: [h.triton.accountUuid] });
-    const { code, stdout } = await new Promise<{ code: number; stdout: string }>((resolve) =>
-      execFile(
-        process.execPath,
-        ["bin/imagesync.mjs", "jobs", "submit", "triton", "clone", `imageId=${image.uuid}`, "--watch", "--interval", "0.3"],
-        { env: { ...process.env, IMAGESYNC_API_URL: http.url, IMAGESYNC_API_TOKEN: token }, timeout: 30_000 },
-        (error, out) => resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stdout: out }),
-      ),
-    );
+    const { code, stdout } = await cli(["jobs", "submit", "triton", "clone", `imageId=${image.uuid}`, "--watch", "--interval", "0.3"]);
     expect(stdout).toMatch(/^queued: job \S+ \(queued\)$/m);
     expect(stdout).toMatch(/^succeeded: image [0-9a-f-]{36}$/m);
     expect(code).toBe(0);
