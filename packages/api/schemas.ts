@@ -7,6 +7,7 @@ import { providers } from "../core/resources";
 import { JobIdSchema, JobMessageSchema } from "../jobs/schema";
 import type { JobRecord, JobState } from "../store/jobs";
 import { jobStates } from "../store/jobs";
+import type { CommonState } from "../store/normalise";
 import type { LatestRun, SyncRun } from "../store/runs";
 
 const text = (description: string) =>
@@ -31,7 +32,7 @@ const provider = z.enum(providers, { error: `must be one of ${providers.join(", 
 const sourceId = z.string().min(1, "must not be empty").max(100, "must be at most 100 characters");
 const timestamp = z.string().meta({ format: "date-time" });
 
-export const commonStates = ["active", "creating", "failed", "disabled", "unactivated", "unknown"] as const;
+export const commonStates = ["active", "creating", "failed", "disabled", "unactivated", "unknown"] as const satisfies readonly CommonState[];
 export const imageStateFilters = ["present", "removed", "all", ...commonStates] as const;
 
 export const ImageListQuery = z.strictObject({
