@@ -14,8 +14,9 @@ const handler = {
   runtime: "nodejs22.x" as const,
   timeout: `${apiFunction.timeoutSeconds} seconds` as const,
   memory: "1024 MB" as const,
-  // Reads inventory and jobs, enqueues jobs; needs no upstream credentials.
-  link: [table, jobQueue, secrets.ApiToken],
+  // Reads inventory and jobs and enqueues jobs. The source secrets are linked only so GET /sources can list
+  // the configured sources (ids and endpoints); the API never calls upstream and never returns credentials.
+  link: [table, jobQueue, secrets.ApiToken, secrets.TritonSources, secrets.CoxEdgeSources],
 };
 
 for (const route of apiRoutes) api.route(route, handler);
