@@ -1,15 +1,4 @@
-/** Scheduled Triton catalog sync (EventBridge Scheduler payload `{ provider: "triton" }`, optionally `sourceId`). */
-import middy from "@middy/core";
-import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";
-import { logMetrics } from "@aws-lambda-powertools/metrics/middleware";
-import type { Context } from "aws-lambda";
-import { logger, metrics } from "../packages/core/observability";
-import { parseSyncEvent, syncProvider } from "../packages/sync/engine";
+/** Scheduled Triton catalog sync. */
+import { scheduledSyncHandler } from "./lib/scheduled-sync";
 
-export const handler = middy()
-  .use(injectLambdaContext(logger))
-  .use(logMetrics(metrics))
-  .handler((event: unknown, context: Context) => {
-    const { sourceId } = parseSyncEvent("triton", event);
-    return syncProvider("triton", { sourceId, deadline: Date.now() + context.getRemainingTimeInMillis(), trigger: "schedule" });
-  });
+export const handler = scheduledSyncHandler("triton");

@@ -1,9 +1,12 @@
 /** Plain-text output: aligned tables and key/value blocks. */
 
-export function table(headers: string[], rows: (string | number | undefined)[][]): string {
+/** Columns are left-aligned, except the `rightAligned` ones (counts, durations). */
+export function table(headers: string[], rows: (string | number | undefined)[][], rightAligned: ReadonlySet<number> = new Set()): string {
   const cells = [headers, ...rows.map((row) => row.map((cell) => (cell === undefined ? "-" : String(cell))))];
   const widths = headers.map((_, column) => Math.max(...cells.map((row) => (row[column] ?? "").length)));
-  return cells.map((row) => row.map((cell, column) => cell.padEnd(widths[column] as number)).join("  ").trimEnd()).join("\n");
+  const pad = (cell: string, column: number) =>
+    rightAligned.has(column) ? cell.padStart(widths[column] as number) : cell.padEnd(widths[column] as number);
+  return cells.map((row) => row.map(pad).join("  ").trimEnd()).join("\n");
 }
 
 export function keyValues(entries: [string, unknown][]): string {

@@ -8,6 +8,7 @@ import { parseArgs } from "node:util";
 import { sqsClient } from "../core/aws";
 import { ConfigError, ConfigLoader } from "../core/config";
 import { redriveDeadLetters } from "../jobs/redrive";
+import { runCommand } from "./command";
 import { useRunningLocalRuntime } from "./runtime-info";
 
 const usage = `Usage: npm run dlq:redrive -- [--dry-run] [--limit N]
@@ -44,14 +45,7 @@ function jobIdOf(body: string | undefined): string {
   }
 }
 
-async function main(): Promise<number> {
-  let options: ReturnType<typeof parseOptions>;
-  try {
-    options = parseOptions();
-  } catch (error) {
-    console.error(`${(error as Error).message}\n\n${usage}`);
-    return 2;
-  }
+async function main(options: ReturnType<typeof parseOptions>): Promise<number> {
   const local = useRunningLocalRuntime();
   const config = new ConfigLoader();
   let queues: { deadLetterQueueUrl: string; jobQueueUrl: string };
@@ -79,10 +73,4 @@ async function main(): Promise<number> {
   return report.failed.length ? 1 : 0;
 }
 
-main().then(
-  (code) => process.exit(code),
-  (error: unknown) => {
-    console.error("dlq:redrive failed:", error instanceof Error ? error.message : error);
-    process.exit(1);
-  },
-);
+runCommand("dlq:redrive", usage, parseOptions, main);

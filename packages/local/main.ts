@@ -12,6 +12,7 @@ import { apiFunction, apiRoutes, inventoryTable, jobQueue, jobWorkerFunction, pr
 import { startCoxEdgeSimulator } from "../providers/coxedge/simulator";
 import { generateKeyPair, startTritonSimulator } from "../providers/triton/simulator";
 import { startHttpAdapter } from "./adapters/http";
+import { runCommand } from "./command";
 import { startSchedule, type Schedule } from "./adapters/schedule";
 import { startSqsPoller } from "./adapters/sqs";
 import { startDynamoDbLocal } from "./dynamodb-local";
@@ -71,14 +72,7 @@ function persistent(dataDir: string, name: string, create: () => string): { path
   return { path, value: readFileSync(path, "utf8") };
 }
 
-async function main(): Promise<void> {
-  let options: ReturnType<typeof parseOptions>;
-  try {
-    options = parseOptions();
-  } catch (error) {
-    console.error(`${(error as Error).message}\n\n${usage}`);
-    process.exit(2);
-  }
+async function main(options: ReturnType<typeof parseOptions>): Promise<void> {
   if (options.help) return console.log(usage);
 
   const stops: (() => Promise<void>)[] = [];
@@ -228,7 +222,4 @@ imagesync local runtime is up (all on 127.0.0.1)
   if (options.initialSync) await Promise.all(schedules.map((s) => s.runNow()));
 }
 
-main().catch((error: unknown) => {
-  console.error("imagesync local runtime failed to start:", error instanceof Error ? error.message : error);
-  process.exit(1);
-});
+runCommand("imagesync local runtime", usage, parseOptions, main);

@@ -8,6 +8,8 @@ import { parseArgs } from "node:util";
 import { providers, syncHandlerTimeoutSeconds, type Provider } from "../core/resources";
 import type { SyncRun } from "../store/runs";
 import type { SyncProgress } from "../sync/engine";
+import { table } from "../cli/format";
+import { runCommand } from "./command";
 import { readRuntimeInfo, useRunningLocalRuntime } from "./runtime-info";
 
 const usage = `Usage: npm run sync -- [--provider triton|coxedge] [--source ID] [--verbose]
@@ -38,14 +40,7 @@ function parseOptions(): { providers: Provider[]; source?: string; verbose: bool
   return { providers: chosen ? [chosen as Provider] : [...providers], source: values.source, verbose: values.verbose };
 }
 
-async function main(): Promise<number> {
-  let options: ReturnType<typeof parseOptions>;
-  try {
-    options = parseOptions();
-  } catch (error) {
-    console.error(`${(error as Error).message}\n\n${usage}`);
-    return 2;
-  }
+async function main(options: ReturnType<typeof parseOptions>): Promise<number> {
   const local = useRunningLocalRuntime();
   // The table and progress below are the output; logs only on request, metrics (EMF on stdout) never.
   process.env.POWERTOOLS_LOG_LEVEL ??= options.verbose ? "INFO" : "SILENT";
@@ -115,22 +110,13 @@ function printSummary(runs: SyncRun[]): void {
     run.sourceId,
     run.provider,
     run.status,
-    ...[run.counts.seen, run.counts.added, run.counts.changed, run.counts.removed, run.counts.revived, run.counts.unchanged, run.writes].map(String),
-    run.upstreamMs === undefined ? "-" : `${run.upstreamMs} ms`,
+    ...[run.counts.seen, run.counts.added, run.counts.changed, run.counts.removed, run.counts.revived, run.counts.unchanged, run.writes],
+    run.upstreamMs === undefined ? undefined : `${run.upstreamMs} ms`,
     `${run.durationMs} ms`,
   ]);
-  const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => (row[column] ?? "").length)));
   // Names left-aligned, numbers right-aligned.
-  const line = (cells: string[]) => cells.map((cell, i) => (i < 3 ? cell.padEnd(widths[i] ?? 0) : cell.padStart(widths[i] ?? 0))).join("  ");
-  console.log(`\n${line(header)}`);
-  for (const row of rows) console.log(line(row));
+  console.log(`\n${table(header, rows, new Set([...header.keys()].filter((column) => column >= 3)))}`);
   for (const run of runs.filter((r) => r.error)) console.log(`\n${run.sourceId} ${run.status}: ${run.error}`);
 }
 
-main().then(
-  (code) => process.exit(code),
-  (error: unknown) => {
-    console.error("sync failed:", error instanceof Error ? error.message : error);
-    process.exit(1);
-  },
-);
+runCommand("sync", usage, parseOptions, main);

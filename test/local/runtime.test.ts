@@ -8,9 +8,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 
-function childPids(pid: number): number[] {
-  const ps = spawnSync("ps", ["-o", "pid=", "--ppid", String(pid)], { encoding: "utf8" });
-  return ps.stdout.split("\n").map((s) => Number(s.trim())).filter(Boolean);
+function children(pid: number): { pid: number; command: string }[] {
+  const ps = spawnSync("ps", ["-o", "pid=,comm=", "--ppid", String(pid)], { encoding: "utf8" });
+  return ps.stdout
+    .split("\n")
+    .map((line) => /^\s*(\d+)\s+(\S+)/.exec(line))
+    .filter((match) => match !== null)
+    .map((match) => ({ pid: Number(match[1]), command: match[2] as string }));
 }
 
 function alive(pid: number): boolean {
@@ -54,12 +58,17 @@ describe("local runtime (npm start)", () => {
     expect(health.headers.get("content-type")).toContain("application/json");
     expect(await health.json()).toMatchObject({ status: "ok" });
 
-    const java = childPids(runtime.pid as number);
-    expect(java.length).toBeGreaterThan(0);
+    // DynamoDB Local's JVM, plus tsx's esbuild service.
+    const spawned = children(runtime.pid as number);
+    expect(spawned.map((child) => child.command)).toContain("java");
     runtime.kill("SIGINT");
     expect(await exited).toBe(0);
     expect(output).toContain("Stopped.");
-    for (const pid of java) expect(alive(pid)).toBe(false);
+    // Java is stopped before the runtime exits; esbuild's service ends when its stdin closes, just after.
+    expect(spawned.filter((child) => child.command === "java" && alive(child.pid))).toEqual([]);
+    const graceEnds = Date.now() + 5000;
+    while (spawned.some((child) => alive(child.pid)) && Date.now() < graceEnds) await new Promise((r) => setTimeout(r, 100));
+    expect(spawned.filter((child) => alive(child.pid))).toEqual([]);
     expect(existsSync(join(dataDir, "runtime.json"))).toBe(false);
   }, 120_000);
 });

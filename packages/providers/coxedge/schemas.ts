@@ -1,12 +1,13 @@
-// Response and error-body shapes of the Cox Edge images and tasks API. Unknown keys are stripped, so an
-// added upstream field is harmless; a missing or retyped one fails validation with the field's path.
+// Response and error-body shapes of the Cox Edge images and tasks API. An added upstream field is harmless
+// (images keep it, so the inventory stores the whole upstream document; envelopes drop it); a missing or
+// retyped one fails validation with the field's path.
 import { z } from "zod";
 
 export const IMAGE_STATUSES = ["READY", "PENDING", "PROCESSING", "FAILED", "IMAGE_STATUS_UNKNOWN"] as const;
 export const imageStatusSchema = z.enum(IMAGE_STATUSES);
 export type ImageStatus = z.infer<typeof imageStatusSchema>;
 
-export const imageSchema = z.object({
+export const imageSchema = z.looseObject({
   id: z.string().min(1),
   stackId: z.string().min(1),
   family: z.string().min(1),

@@ -8,10 +8,10 @@ export type ImageState = (typeof imageStates)[number];
 const uuid = z.guid();
 
 /**
- * An image as CloudAPI's translate() emits it (API version 8 and later). Unknown keys are
- * dropped; a known key with a changed type fails validation.
+ * An image as CloudAPI's translate() emits it (API version 8 and later). Unknown keys are kept, so
+ * the inventory stores the whole upstream document; a known key with a changed type fails validation.
  */
-export const tritonImageSchema = z.object({
+export const tritonImageSchema = z.looseObject({
   id: uuid,
   name: z.string(),
   version: z.string(),
