@@ -1,4 +1,4 @@
-import { apiFunction, apiRoutes } from "../packages/core/resources";
+import { apiFunction, apiRoutes, tuningEnvironment } from "../packages/core/resources";
 import { jobQueue } from "./queues";
 import { secrets } from "./secrets";
 import { table } from "./storage";
@@ -14,6 +14,7 @@ const handler = {
   runtime: "nodejs22.x" as const,
   timeout: `${apiFunction.timeoutSeconds} seconds` as const,
   memory: "1024 MB" as const,
+  environment: tuningEnvironment(),
   // Reads inventory and jobs and enqueues jobs. The source secrets are linked only so GET /sources can list
   // the configured sources (ids and endpoints); the API never calls upstream and never returns credentials.
   link: [table, jobQueue, secrets.ApiToken, secrets.TritonSources, secrets.CoxEdgeSources],

@@ -1,4 +1,4 @@
-import { providers, syncEvent, syncFunctions, syncHandlerTimeoutSeconds, syncSchedule } from "../packages/core/resources";
+import { providers, syncEvent, syncFunctions, syncHandlerTimeoutSeconds, syncSchedule, tuningEnvironment } from "../packages/core/resources";
 import { secrets } from "./secrets";
 import { table } from "./storage";
 
@@ -16,6 +16,7 @@ export const syncSchedules = providers.map(
         runtime: "nodejs22.x",
         timeout: `${syncHandlerTimeoutSeconds} seconds`,
         memory: "1024 MB",
+        environment: tuningEnvironment(),
         link: [table, credentials[provider]],
       },
     }),

@@ -1,4 +1,4 @@
-import { jobQueue as spec, jobWorkerFunction } from "../packages/core/resources";
+import { jobQueue as spec, jobWorkerFunction, tuningEnvironment } from "../packages/core/resources";
 import { secrets } from "./secrets";
 import { table } from "./storage";
 
@@ -17,6 +17,7 @@ jobQueue.subscribe(
     runtime: "nodejs22.x",
     timeout: `${spec.handlerTimeoutSeconds} seconds`,
     memory: "512 MB",
+    environment: tuningEnvironment(),
     // The worker re-enqueues its own poll messages and updates jobs and inventory.
     link: [table, jobQueue, secrets.TritonSources, secrets.CoxEdgeSources],
   },

@@ -8,7 +8,7 @@
 import { readFileSync } from "node:fs";
 import { Resource } from "sst";
 import { z } from "zod";
-import { inventoryTable, jobQueue, type SecretName } from "./resources";
+import { inventoryTable, jobQueue, tuningVariables, type SecretName } from "./resources";
 
 export class ConfigError extends Error {
   override readonly name = "ConfigError";
@@ -21,9 +21,14 @@ export type ResourceLookup = (name: string) => Record<string, unknown> | undefin
 const sstResource: ResourceLookup = (name) =>
   name in Resource ? (Resource as unknown as Record<string, Record<string, unknown>>)[name] : undefined;
 
-const sourceId = z
-  .string()
-  .regex(/^[a-z0-9][a-z0-9._-]{0,99}$/, "must be 1-100 chars of a-z, 0-9, '.', '_' or '-', starting alphanumeric");
+/** Source ids key run records across both providers, so each starts with its provider's name. */
+const sourceId = (provider: string) =>
+  z
+    .string()
+    .regex(
+      new RegExp(`^${provider}-[a-z0-9._-]{1,90}$`),
+      `must start with "${provider}-" and continue with a-z, 0-9, '.', '_' or '-' (ids are unique across providers)`,
+    );
 
 const clientTuning = {
   timeoutMs: z.number().int().min(100).max(900_000).default(30_000),
@@ -33,7 +38,7 @@ const clientTuning = {
 
 export const TritonSourceSchema = z
   .strictObject({
-    id: sourceId.optional(),
+    id: sourceId("triton").optional(),
     datacenter: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, "must be a datacenter name like us-east-1"),
     url: z.url({ protocol: /^https?$/ }),
     account: z.string().min(1),
@@ -58,7 +63,7 @@ export type TritonSourceConfig = z.output<typeof TritonSourceSchema>;
 
 export const CoxEdgeSourceSchema = z
   .strictObject({
-    id: sourceId.optional(),
+    id: sourceId("coxedge").optional(),
     baseUrl: z.url({ protocol: /^https?$/ }).default("https://portal.coxedge.com/api/v2"),
     service: z.string().regex(/^[a-z0-9-]+$/).default("edge-services"),
     environment: z.string().regex(/^[A-Za-z0-9_-]+$/),
@@ -71,6 +76,7 @@ export type CoxEdgeSourceConfig = z.output<typeof CoxEdgeSourceSchema>;
 
 const TuningSchema = z.strictObject({
   tombstoneRetentionDays: z.coerce.number().int().min(1).max(3650).default(30),
+  runRetentionDays: z.coerce.number().int().min(1).max(3650).default(90),
   syncLeaseSeconds: z.coerce.number().int().min(30).max(3600).default(900),
   jobPollTimeoutSeconds: z.coerce.number().int().min(60).max(7 * 24 * 3600).default(3600),
   jobPollMaxDelaySeconds: z.coerce.number().int().min(1).max(900).default(900),
@@ -80,14 +86,6 @@ const TuningSchema = z.strictObject({
     .transform((s) => s.split(",").map((o) => o.trim()).filter(Boolean)),
 });
 export type Tuning = z.output<typeof TuningSchema>;
-
-const tuningVariables: Record<keyof Tuning, string> = {
-  tombstoneRetentionDays: "IMAGESYNC_TOMBSTONE_RETENTION_DAYS",
-  syncLeaseSeconds: "IMAGESYNC_SYNC_LEASE_SECONDS",
-  jobPollTimeoutSeconds: "IMAGESYNC_JOB_POLL_TIMEOUT_SECONDS",
-  jobPollMaxDelaySeconds: "IMAGESYNC_JOB_POLL_MAX_DELAY_SECONDS",
-  corsOrigins: "IMAGESYNC_CORS_ORIGINS",
-};
 
 function readKeyFile(path: string): string {
   try {
@@ -150,7 +148,7 @@ export class ConfigLoader {
       );
       const parsed = TuningSchema.safeParse(input);
       if (!parsed.success) {
-        const problems = parsed.error.issues.map((i) => `${tuningVariables[i.path[0] as keyof Tuning]}: ${i.message}`);
+        const problems = parsed.error.issues.map((i) => `${tuningVariables[i.path[0] as keyof typeof tuningVariables]}: ${i.message}`);
         throw new ConfigError(`Invalid configuration (environment): ${problems.join("; ")}`);
       }
       return parsed.data;

@@ -57,6 +57,25 @@ export function syncEvent(provider: Provider): { provider: Provider } {
   return { provider };
 }
 
+/**
+ * Tunables read by `packages/core/config` (see README). `infra/` copies the ones set at deploy time into
+ * every function's environment, so `IMAGESYNC_X=... sst deploy` and `IMAGESYNC_X=... npm start` agree.
+ */
+export const tuningVariables = {
+  tombstoneRetentionDays: "IMAGESYNC_TOMBSTONE_RETENTION_DAYS",
+  runRetentionDays: "IMAGESYNC_RUN_RETENTION_DAYS",
+  syncLeaseSeconds: "IMAGESYNC_SYNC_LEASE_SECONDS",
+  jobPollTimeoutSeconds: "IMAGESYNC_JOB_POLL_TIMEOUT_SECONDS",
+  jobPollMaxDelaySeconds: "IMAGESYNC_JOB_POLL_MAX_DELAY_SECONDS",
+  corsOrigins: "IMAGESYNC_CORS_ORIGINS",
+} as const;
+
+export function tuningEnvironment(env: Record<string, string | undefined> = process.env): Record<string, string> {
+  return Object.fromEntries(
+    Object.values(tuningVariables).flatMap((name) => (env[name] ? [[name, env[name] as string]] : [])),
+  );
+}
+
 /** Secrets hold credentials; their values are JSON documents validated by `packages/core/config`. */
 export const secretNames = ["TritonSources", "CoxEdgeSources", "ApiToken"] as const;
 export type SecretName = (typeof secretNames)[number];

@@ -78,11 +78,6 @@ ${problems.map((problem) => `  - ${problem}`).join("\n")}`);
     return 2;
   }
   const ids = planned.flatMap((p) => p.ids);
-  const duplicate = ids.find((id, index) => ids.indexOf(id) !== index);
-  if (duplicate) {
-    console.error(`Source id "${duplicate}" is configured for both providers; ids must be unique (they key the run records).`);
-    return 2;
-  }
 
   const runtime = local ? readRuntimeInfo() : undefined;
   const endpoint = process.env.AWS_ENDPOINT_URL_DYNAMODB ?? `AWS DynamoDB (${process.env.AWS_REGION ?? "default region"})`;

@@ -114,8 +114,9 @@ export async function acquireLease(
  * whether it became the latest: not for skipped-locked runs, nor when its lease had lapsed and another run
  * took the source over (that run, which started later, owns LATEST then).
  */
-export async function recordRun(table: Table, run: SyncRun): Promise<boolean> {
-  const runItem = { pk: sourcePartitionKey(run.sourceId), sk: `RUN#${run.startedAt}#${run.runId}`, kind: "run", ...run };
+export async function recordRun(table: Table, run: SyncRun, retentionDays?: number): Promise<boolean> {
+  const expiresAt = retentionDays === undefined ? undefined : Math.floor(Date.parse(run.finishedAt) / 1000) + retentionDays * 86_400;
+  const runItem = { pk: sourcePartitionKey(run.sourceId), sk: `RUN#${run.startedAt}#${run.runId}`, kind: "run", ...run, expiresAt };
   const put = table.client.send(new PutCommand({ TableName: table.name, Item: runItem }));
   if (run.status === "skipped-locked") {
     await put;
@@ -203,6 +204,6 @@ export async function listRuns(
 }
 
 function stripKeys<T>(item: Record<string, unknown>): T {
-  const { pk: _pk, sk: _sk, gsi1pk: _gsi1pk, gsi1sk: _gsi1sk, kind: _kind, ...rest } = item;
+  const { pk: _pk, sk: _sk, gsi1pk: _gsi1pk, gsi1sk: _gsi1sk, kind: _kind, expiresAt: _expiresAt, ...rest } = item;
   return rest as T;
 }

@@ -44,6 +44,8 @@ export interface SyncOptions {
   table: Table;
   /** Tombstones expire this many days after removal. */
   retentionDays: number;
+  /** Run records (the history, not the source's latest) expire this many days after they finish. */
+  runRetentionDays: number;
   /** A run's lease lapses after this long, so a crashed run blocks its source no longer. */
   leaseSeconds: number;
   /** Epoch ms by which every run must be recorded (e.g. the Lambda's deadline). */
@@ -75,6 +77,7 @@ export async function syncProvider(
       ...request,
       table: configuredTable(config),
       retentionDays: tuning.tombstoneRetentionDays,
+      runRetentionDays: tuning.runRetentionDays,
       leaseSeconds: tuning.syncLeaseSeconds,
     });
     publishProviderMetrics(runs);
@@ -139,7 +142,7 @@ export async function syncSource(source: SnapshotSource, options: SyncOptions): 
   const finishedAt = new Date();
   run.finishedAt = finishedAt.toISOString();
   run.durationMs = finishedAt.getTime() - startedAt.getTime();
-  const latest = await recordRun(table, run).catch((error: unknown) => log.error("could not record the sync run", { error }));
+  const latest = await recordRun(table, run, options.runRetentionDays).catch((error: unknown) => log.error("could not record the sync run", { error }));
   if (holdsLease && latest === false) log.warn("the lease had lapsed and another run took it over: this run is not the source's latest");
   // The one summary line per run (an exception's details as `cause`: upstream errors carry status, code, request id).
   log[run.status === "failed" ? "error" : "info"]("sync run finished", { ...summary(run), cause: failure });

@@ -29,11 +29,11 @@ describe("ConfigLoader", () => {
     writeFileSync(keyPath, secretKey);
     const value = JSON.stringify([
       { datacenter: "us-east-1", url: "https://us-east-1.api.example.com", account: "Alice", privateKeyPath: keyPath },
-      { id: "eu-ops", datacenter: "eu-ams-1", url: "https://eu.example.com", account: "ops", user: "robot", keyId: "aa:bb", privateKey: secretKey, maxAttempts: 2 },
+      { id: "triton-eu-ops", datacenter: "eu-ams-1", url: "https://eu.example.com", account: "ops", user: "robot", keyId: "aa:bb", privateKey: secretKey, maxAttempts: 2 },
     ]);
     const [first, second] = new ConfigLoader({}, links({ TritonSources: { value } })).tritonSources();
     expect(first).toMatchObject({ id: "triton-us-east-1-alice", account: "Alice", privateKey: secretKey, timeoutMs: 30_000, maxAttempts: 4, concurrency: 4 });
-    expect(second).toMatchObject({ id: "eu-ops", user: "robot", keyId: "aa:bb", maxAttempts: 2 });
+    expect(second).toMatchObject({ id: "triton-eu-ops", user: "robot", keyId: "aa:bb", maxAttempts: 2 });
   });
 
   it("rejects bad sources naming the field, without echoing secrets", () => {
@@ -56,6 +56,7 @@ describe("ConfigLoader", () => {
     const cox = (sources: unknown) => () => new ConfigLoader({ IMAGESYNC_COXEDGE_SOURCES: JSON.stringify(sources) }, noLinks).coxedgeSources();
     expect(cox([{ environment: "prod", apiKey: "k", apikey: "typo" }])).toThrow(/CoxEdgeSources\[0\]: Unrecognized key: "apikey"/);
     expect(cox([{ environment: "prod" }])).toThrow(/CoxEdgeSources\[0\]\.apiKey/);
+    expect(cox([{ id: "triton-x", environment: "prod", apiKey: "k" }])).toThrow(/CoxEdgeSources\[0\]\.id: must start with "coxedge-"/);
     expect(cox([{ environment: "prod", apiKey: "k" }, { environment: "prod", apiKey: "k2" }])).toThrow(/two sources with id coxedge-edge-services-prod/);
     expect(() => new ConfigLoader({ IMAGESYNC_COXEDGE_SOURCES: "[{" }, noLinks).coxedgeSources()).toThrow(/CoxEdgeSources is not valid JSON/);
     const missingKey = JSON.stringify([{ datacenter: "dc", url: "https://x.example", account: "a", privateKeyPath: "/nonexistent/key" }]);

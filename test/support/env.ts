@@ -7,4 +7,5 @@ process.env.AWS_REGION = "us-east-1";
 process.env.AWS_ACCESS_KEY_ID = "local";
 process.env.AWS_SECRET_ACCESS_KEY = "local";
 process.env.POWERTOOLS_DEV = "true";
-process.env.POWERTOOLS_LOG_LEVEL ??= "WARN";
+// Failure-path tests log errors on purpose; set POWERTOOLS_LOG_LEVEL to see them.
+process.env.POWERTOOLS_LOG_LEVEL ??= "SILENT";

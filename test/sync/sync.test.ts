@@ -2,6 +2,7 @@
  * Catalog sync against the real simulators and DynamoDB Local: the inventory must mirror each upstream
  * listing exactly, and unchanged images must cost no write at all.
  */
+import { GetCommand } from "@aws-sdk/lib-dynamodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { getLatestRun, listLatestRuns, listRuns, type SyncRun } from "../../packages/store/runs";
 import { effectiveLastSeenAt } from "../../packages/store/inventory";
@@ -105,6 +106,13 @@ describe.each(["triton", "coxedge"] as const)("%s sync", (provider) => {
     // Last seen by the previous successful snapshot, although that run wrote nothing for it.
     const previous = await listRuns(h.table, removal.sourceId, { limit: 2 });
     expect(tombstone?.lastSeenAt).toBe(previous.runs[1]?.snapshotAt);
+    // Run history expires (default 90 days); the source's latest-run item does not.
+    const runKey = { pk: `SOURCE#${removal.sourceId}`, sk: `RUN#${removal.startedAt}#${removal.runId}` };
+    const { Item: runItem } = await h.table.client.send(new GetCommand({ TableName: h.table.name, Key: runKey }));
+    expect(runItem?.expiresAt).toBe(Math.floor(Date.parse(removal.finishedAt) / 1000) + 90 * 86_400);
+    const { Item: latestItem } = await h.table.client.send(new GetCommand({ TableName: h.table.name, Key: { pk: runKey.pk, sk: "LATEST" } }));
+    expect(latestItem?.runId).toBe(removal.runId);
+    expect(latestItem?.expiresAt).toBeUndefined();
     expect(tombstone?.raw).toEqual(document);
     await expectMirrors(provider);
 
