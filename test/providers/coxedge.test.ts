@@ -440,6 +440,12 @@ describe("resilience", () => {
     expectNoApiKey(error);
   });
 
+  it("keeps image fields it does not know, so the stored upstream document is complete", async () => {
+    const image = await client.getImage(DOC_IMAGE_ID);
+    sim.faults.inject({ kind: "status", status: 200, body: { data: { ...image, region: "us-east", labels: { tier: "gold" } } }, times: 1 });
+    expect(await client.getImage(DOC_IMAGE_ID)).toEqual({ ...image, region: "us-east", labels: { tier: "gold" } });
+  });
+
   it("reports an unknown image status in a list naming the item", async () => {
     const images = await client.listImages();
     const changed = images.map((image, index) => (index === 2 ? { ...image, status: "ARCHIVED" } : image));

@@ -563,6 +563,14 @@ describe("resilience against the simulator's faults", () => {
     sim.removeImage(image.uuid);
   });
 
+  it("keeps image fields it does not know, so the stored upstream document is complete", async () => {
+    const image = sim.addImage({ name: "extended", owner: me, public: false });
+    const served = await client.getImage(image.uuid);
+    sim.faults.inject({ kind: "status", status: 200, body: { ...served, nic_tag_requirements: ["external"] }, times: 1 });
+    expect(await client.getImage(image.uuid)).toEqual({ ...served, nic_tag_requirements: ["external"] });
+    sim.removeImage(image.uuid);
+  });
+
   it("counts requests per endpoint", async () => {
     sim.counters.reset();
     const image = sim.addImage({ name: "counted", owner: me, public: false });
