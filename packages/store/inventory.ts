@@ -15,7 +15,7 @@ import pLimit from "p-limit";
 import type { Provider } from "../core/resources";
 import { updateExpression } from "./expressions";
 import { imageViewFields, normaliseImage, type ImageView, type NormalisedImage, type UpstreamDocument } from "./normalise";
-import type { Table } from "./table";
+import { expiresAfterDays, type Table } from "./table";
 
 export interface SourceRef {
   provider: Provider;
@@ -90,10 +90,6 @@ export function effectiveLastSeenAt(image: Pick<ImageItem, "lastSeenAt" | "remov
   return lastOkSnapshotAt;
 }
 
-export function tombstoneExpiry(removedAt: string, retentionDays: number): number {
-  return Math.floor(Date.parse(removedAt) / 1000) + retentionDays * 86_400;
-}
-
 /** Every image item of a source (live and tombstones), projected to what a diff needs. */
 export async function readSourceState(table: Table, source: SourceRef): Promise<Map<string, StoredImageState>> {
   const state = new Map<string, StoredImageState>();
@@ -160,7 +156,7 @@ export async function writeTombstone(
       removedAt: options.observedAt,
       observedAt: options.observedAt,
       lastChangedAt: options.observedAt,
-      expiresAt: tombstoneExpiry(options.observedAt, options.retentionDays),
+      expiresAt: expiresAfterDays(options.observedAt, options.retentionDays),
       ...(options.lastSeenAt ? { lastSeenAt: options.lastSeenAt } : {}),
     },
     conditionNames: ["pk"],

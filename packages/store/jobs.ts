@@ -8,7 +8,7 @@ import { GetCommand, PutCommand, QueryCommand } from "@aws-sdk/lib-dynamodb";
 import { z } from "zod";
 import type { Provider } from "../core/resources";
 import type { JobRequest } from "../jobs/schema";
-import type { Table } from "./table";
+import { expiresAfterDays, type Table } from "./table";
 
 export const jobStates = ["queued", "submitting", "submitted", "polling", "succeeded", "failed"] as const;
 export type JobState = (typeof jobStates)[number];
@@ -79,7 +79,7 @@ export const jobKey = (jobId: string) => ({ pk: `JOB#${jobId}`, sk: "JOB" });
 function toItem(job: JobRecord): Record<string, unknown> {
   const order = `${job.createdAt}#${job.jobId}`;
   const expiresAt = job.finishedAt && isTerminal(job.state)
-    ? Math.floor(Date.parse(job.finishedAt) / 1000) + finishedJobRetentionDays * 86_400
+    ? expiresAfterDays(job.finishedAt, finishedJobRetentionDays)
     : undefined;
   return {
     ...jobKey(job.jobId),

@@ -13,7 +13,7 @@ import { ConditionalCheckFailedException } from "@aws-sdk/client-dynamodb";
 import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import type { Provider } from "../core/resources";
 import { updateExpression } from "./expressions";
-import type { Table } from "./table";
+import { expiresAfterDays, type Table } from "./table";
 
 export type RunStatus = "ok" | "failed" | "skipped-locked";
 
@@ -115,7 +115,7 @@ export async function acquireLease(
  * took the source over (that run, which started later, owns LATEST then).
  */
 export async function recordRun(table: Table, run: SyncRun, retentionDays?: number): Promise<boolean> {
-  const expiresAt = retentionDays === undefined ? undefined : Math.floor(Date.parse(run.finishedAt) / 1000) + retentionDays * 86_400;
+  const expiresAt = retentionDays === undefined ? undefined : expiresAfterDays(run.finishedAt, retentionDays);
   const runItem = { pk: sourcePartitionKey(run.sourceId), sk: `RUN#${run.startedAt}#${run.runId}`, kind: "run", ...run, expiresAt };
   const put = table.client.send(new PutCommand({ TableName: table.name, Item: runItem }));
   if (run.status === "skipped-locked") {

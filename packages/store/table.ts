@@ -12,3 +12,8 @@ export interface Table {
 export function configuredTable(config: ConfigLoader = new ConfigLoader()): Table {
   return { client: documentClient(), name: config.tableName() };
 }
+
+/** The TTL attribute's value (`expiresAt`, epoch seconds) for an item that expires `days` after `isoTime`. */
+export function expiresAfterDays(isoTime: string, days: number): number {
+  return Math.floor(Date.parse(isoTime) / 1000) + days * 86_400;
+}
