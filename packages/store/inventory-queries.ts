@@ -166,11 +166,15 @@ function keyOf(item: ListedItem, index: Index): Record<string, string> {
   return { pk: item.pk, sk: item.sk, [index.pk]: item[index.pk] as string, [index.sk]: item[index.sk] as string };
 }
 
+const maxBatchGetAttempts = 8;
+
 /** Whole image items (raw document included); absent ones are skipped. */
 export async function getImages(table: Table, keys: readonly ImageKey[]): Promise<ImageItem[]> {
   const found: ImageItem[] = [];
   let pending: Record<string, unknown>[] = keys.map((key) => ({ pk: imagePartitionKey(key), sk: key.upstreamId }));
   for (let attempt = 0; pending.length; attempt++) {
+    // Unprocessed keys mean throttling: back off, but give up rather than hold the request until the timeout.
+    if (attempt === maxBatchGetAttempts) throw new Error(`BatchGetItem left ${pending.length} keys unprocessed after ${attempt} attempts`);
     if (attempt) await new Promise((r) => setTimeout(r, Math.min(1000, 50 * 2 ** attempt)));
     // BatchGetItem takes at most 100 keys.
     const batch = pending.slice(0, 100);
