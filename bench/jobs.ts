@@ -15,8 +15,8 @@ import { jobQueue, jobWorkerFunction, type Provider } from "../packages/core/res
 import { startDynamoDbLocal } from "../packages/local/dynamodb-local";
 import { provisionQueues, provisionTable } from "../packages/local/provision";
 import { startSqsLocal } from "../packages/local/sqs-local";
-import { startCoxEdgeSimulator, type CoxEdgeSimulator } from "../packages/providers/coxedge/simulator";
-import { startTritonSimulator, type TritonSimulator } from "../packages/providers/triton/simulator";
+import { startCoxEdgeSimulator, type CoxEdgeSimulator } from "../packages/simulators/coxedge/simulator";
+import { startTritonSimulator, type TritonSimulator } from "../packages/simulators/triton/simulator";
 import type { JobRecord } from "../packages/store/jobs";
 
 const jobCount = Number(process.env.IMAGESYNC_BENCH_JOBS ?? 200);

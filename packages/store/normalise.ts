@@ -5,8 +5,7 @@
  */
 import { createHash } from "node:crypto";
 import type { Provider } from "../core/resources";
-import { STACKPATH_STACK_ID } from "../providers/coxedge/catalog";
-import type { CoxEdgeImage } from "../providers/coxedge/schemas";
+import { STACKPATH_STACK_ID, type CoxEdgeImage } from "../providers/coxedge/schemas";
 import type { TritonImage } from "../providers/triton/schemas";
 
 /**

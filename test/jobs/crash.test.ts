@@ -8,7 +8,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import type { RequestCounters } from "../../packages/providers/sim";
+import type { RequestCounters } from "../../packages/simulators/kit";
 import { coxedgeSourceId, coxedgeWorkload, startHarness, startHoldingProxy, tritonSourceId, until, type Harness } from "./harness";
 
 let h: Harness;

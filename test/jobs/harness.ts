@@ -10,8 +10,8 @@ import { sqsClient } from "../../packages/core/aws";
 import { jobQueue, jobWorkerFunction } from "../../packages/core/resources";
 import { jobsContext } from "../../packages/jobs/context";
 import { startSqsPoller, type SqsPoller } from "../../packages/local/adapters/sqs";
-import { startCoxEdgeSimulator, type CoxEdgeSimulator } from "../../packages/providers/coxedge/simulator";
-import { startTritonSimulator, type TritonSimulator } from "../../packages/providers/triton/simulator";
+import { startCoxEdgeSimulator, type CoxEdgeSimulator } from "../../packages/simulators/coxedge/simulator";
+import { startTritonSimulator, type TritonSimulator } from "../../packages/simulators/triton/simulator";
 import { getJob, isTerminal, type JobRecord } from "../../packages/store/jobs";
 import { createTestQueues, createTestTable } from "../support/stack";
 

@@ -7,7 +7,7 @@ import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { jobsContext } from "../../packages/jobs/context";
 import { TritonClient } from "../../packages/providers/triton/client";
-import type { ImageRecord } from "../../packages/providers/triton/simulator";
+import type { ImageRecord } from "../../packages/simulators/triton/simulator";
 import { getImage, upsertImage } from "../../packages/store/inventory";
 import { saveJob, StaleJobError, type JobRecord } from "../../packages/store/jobs";
 import { startHarness, tritonSourceId, type Harness } from "./harness";

@@ -12,7 +12,7 @@ import {
   UpstreamServerError,
   UpstreamValidationError,
 } from "../../packages/providers/http";
-import { STACKPATH_STACK_ID } from "../../packages/providers/coxedge/catalog";
+import { STACKPATH_STACK_ID } from "../../packages/providers/coxedge/schemas";
 import {
   CoxEdgeClient,
   CoxEdgeRequestValidationError,
@@ -21,8 +21,8 @@ import {
   type CoxEdgeClientOptions,
 } from "../../packages/providers/coxedge/client";
 import type { CoxEdgeTask } from "../../packages/providers/coxedge/schemas";
-import { DEFAULT_SIM_WORKLOADS } from "../../packages/providers/coxedge/sim-state";
-import { startCoxEdgeSimulator, type CoxEdgeSimulator } from "../../packages/providers/coxedge/simulator";
+import { DEFAULT_SIM_WORKLOADS } from "../../packages/simulators/coxedge/state";
+import { startCoxEdgeSimulator, type CoxEdgeSimulator } from "../../packages/simulators/coxedge/simulator";
 
 const ORGANIZATION_ID = "7b3a2f9e-org";
 const [VM_WORKLOAD, CONTAINER_WORKLOAD] = DEFAULT_SIM_WORKLOADS as [

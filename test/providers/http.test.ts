@@ -17,7 +17,7 @@ import {
   UpstreamThrottledError,
   type HttpClientOptions,
 } from "../../packages/providers/http";
-import { startSimServer, TokenBucketLimiter, type SimServer } from "../../packages/providers/sim";
+import { startSimServer, TokenBucketLimiter, type SimServer } from "../../packages/simulators/kit";
 
 const SECRET = "Bearer s3cr3t-token-that-must-never-leak";
 const itemSchema = z.object({ items: z.array(z.object({ name: z.string(), size: z.number() })) });

@@ -13,7 +13,7 @@ import { upstreamFailure } from "../support/upstream";
 import { UpstreamAuthError } from "../../packages/providers/http";
 import { TritonClient } from "../../packages/providers/triton/client";
 import { createTritonSigner } from "../../packages/providers/triton/signing";
-import { generateKeyPair, startTritonSimulator, type TritonSimulator } from "../../packages/providers/triton/simulator";
+import { generateKeyPair, startTritonSimulator, type TritonSimulator } from "../../packages/simulators/triton/simulator";
 
 let sim: TritonSimulator;
 

@@ -21,7 +21,7 @@ import {
 import { TritonClient, type ListImagesFilters } from "../../packages/providers/triton/client";
 import type { TritonImage } from "../../packages/providers/triton/schemas";
 import { createTritonSigner } from "../../packages/providers/triton/signing";
-import { startTritonSimulator, type ImageRecord, type TritonSimulator } from "../../packages/providers/triton/simulator";
+import { startTritonSimulator, type ImageRecord, type TritonSimulator } from "../../packages/simulators/triton/simulator";
 
 let sim: TritonSimulator;
 let client: TritonClient;

@@ -4,8 +4,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Provider } from "../../packages/core/resources";
-import { startCoxEdgeSimulator, type CoxEdgeSimulator } from "../../packages/providers/coxedge/simulator";
-import type { FaultController } from "../../packages/providers/sim";
+import { startCoxEdgeSimulator, type CoxEdgeSimulator } from "../../packages/simulators/coxedge/simulator";
+import type { FaultController } from "../../packages/simulators/kit";
 import { getLatestRun, type SyncRun } from "../../packages/store/runs";
 import { syncProvider, type SyncProgress } from "../../packages/sync/engine";
 import { startHarness, type Harness } from "./harness";

@@ -3,6 +3,9 @@
 // retyped one fails validation with the field's path.
 import { z } from "zod";
 
+/** StackPath's own stack, owner of every default image (the images documentation's examples use it). */
+export const STACKPATH_STACK_ID = "a8050b2b-39eb-4929-bce5-1af42055903e";
+
 export const IMAGE_STATUSES = ["READY", "PENDING", "PROCESSING", "FAILED", "IMAGE_STATUS_UNKNOWN"] as const;
 export const imageStatusSchema = z.enum(IMAGE_STATUSES);
 export type ImageStatus = z.infer<typeof imageStatusSchema>;

@@ -3,7 +3,7 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { DEFAULT_SIM_WORKLOADS } from "./coxedge/sim-state";
+import { DEFAULT_SIM_WORKLOADS } from "./coxedge/state";
 import { startCoxEdgeSimulator } from "./coxedge/simulator";
 import { startTritonSimulator } from "./triton/simulator";
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { environmentStack, generateCatalog, STACKPATH_STACK_ID } from "../../packages/providers/coxedge/catalog";
+import { STACKPATH_STACK_ID } from "../../packages/providers/coxedge/schemas";
+import { environmentStack, generateCatalog } from "../../packages/simulators/coxedge/catalog";
 import { imageSchema } from "../../packages/providers/coxedge/schemas";
 import { checkCreateImageRequest, imageFamilySchema, imageTagSchema } from "../../packages/providers/coxedge/validation";
 

@@ -1,7 +1,7 @@
 // The Cox Edge simulator's domain: images of two stacks, workloads, and image tasks that settle lazily
 // (on the next read after their delay) so no timers outlive a test. HTTP concerns live in simulator.ts.
 import { randomUUID } from "node:crypto";
-import { SeededRandom } from "../sim/random";
+import { SeededRandom } from "../kit/random";
 import {
   buildImage,
   environmentStack,
@@ -9,12 +9,11 @@ import {
   generateCatalog,
   imageId,
   STACKPATH_SLUG,
-  STACKPATH_STACK_ID,
   type CatalogOptions,
   type Stack,
 } from "./catalog";
-import type { CoxEdgeImage, ImageStatus, KnownTaskStatus } from "./schemas";
-import { checkCreateImageRequest } from "./validation";
+import { STACKPATH_STACK_ID, type CoxEdgeImage, type ImageStatus, type KnownTaskStatus } from "../../providers/coxedge/schemas";
+import { checkCreateImageRequest } from "../../providers/coxedge/validation";
 
 export type ImageType = "default" | "custom";
 

@@ -2,8 +2,8 @@
  * The simulator's IMGAPI-level image model and CloudAPI's view of it: translate() (notes §2.1),
  * visibility (§3.1, §3.2), ListImages filters, API version negotiation (§6) and catalog seeding.
  */
-import type { SeededRandom } from "../sim";
-import type { ImageState } from "./schemas";
+import type { SeededRandom } from "../kit";
+import type { ImageState } from "../../providers/triton/schemas";
 
 export type FileCompression = "bzip2" | "gzip" | "none" | "xz";
 

@@ -14,9 +14,9 @@ import {
   type RequestCounters,
   type SimRequest,
   type SimResponse,
-} from "../sim";
-import type { ImageState } from "./schemas";
-import { authenticate, simKeyFromOpenSsh, type SimAccount } from "./sim-auth";
+} from "../kit";
+import type { ImageState } from "../../providers/triton/schemas";
+import { authenticate, simKeyFromOpenSsh, type SimAccount } from "./auth";
 import {
   comparePublished,
   generateImage,
@@ -29,9 +29,9 @@ import {
   type ImageRecord,
   type ListQuery,
   type SeedContext,
-} from "./sim-model";
+} from "./model";
 
-export type { ImageRecord } from "./sim-model";
+export type { ImageRecord } from "./model";
 
 export type SimKeyType = "ed25519" | "rsa" | "ecdsa";
 

@@ -4,8 +4,8 @@
  */
 import { createPublicKey, verify, type KeyObject } from "node:crypto";
 import sshpk from "sshpk";
-import type { SimRequest } from "../sim";
-import { signingString } from "./signing";
+import type { SimRequest } from "../kit";
+import { signingString } from "../../providers/triton/signing";
 
 export interface SimKey {
   /** Key name as registered (defaults to the fingerprint). */

@@ -1,11 +1,10 @@
 // Deterministic, realistic Cox Edge catalogs for the simulator: the same options always give the same
 // images, at any size, with unique ids and names that pass the documented family/tag rules.
 import { createHash } from "node:crypto";
-import { SeededRandom } from "../sim/random";
-import type { CoxEdgeImage, ImageStatus } from "./schemas";
+import { SeededRandom } from "../kit/random";
+import { STACKPATH_STACK_ID, type CoxEdgeImage, type ImageStatus } from "../../providers/coxedge/schemas";
 
-/** StackPath's own stack and slug, as in the API documentation's examples; owner of every default image. */
-export const STACKPATH_STACK_ID = "a8050b2b-39eb-4929-bce5-1af42055903e";
+/** StackPath's slug, as in the API documentation's examples. */
 export const STACKPATH_SLUG = "stackpath-edge";
 
 export interface Stack {

@@ -12,9 +12,9 @@ import {
   type SimRequest,
   type SimResponse,
   type TokenBucketOptions,
-} from "../sim";
+} from "../kit";
 import type { CatalogOptions } from "./catalog";
-import { CoxEdgeSimState, SimApiError, type ImageType, type SimTask, type SimWorkload } from "./sim-state";
+import { CoxEdgeSimState, SimApiError, type ImageType, type SimTask, type SimWorkload } from "./state";
 
 export const COXEDGE_API_PATH = "/api/v2";
 const MAX_BODY_BYTES = 64 * 1024;
