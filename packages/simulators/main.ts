@@ -28,36 +28,45 @@ const tritonPort = parseCount(values["triton-port"], "--triton-port");
 const coxedgePort = parseCount(values["coxedge-port"], "--coxedge-port");
 const images = parseCount(values.images, "--images");
 
-const triton = await startTritonSimulator({ port: tritonPort, images, createDelayMs: MANUAL_TASK_DELAY_MS });
+const triton = await startTritonSimulator({ port: tritonPort, images, createDelayMs: MANUAL_TASK_DELAY_MS, keyType: "rsa" });
+// A second datacenter of the same account (next port when one was given), for `triton image copy` and copy jobs.
+const tritonWest = await startTritonSimulator({ cloud: triton.cloud, port: tritonPort && tritonPort + 1, images: Math.ceil(images / 5), createDelayMs: MANUAL_TASK_DELAY_MS });
 const coxedge = await startCoxEdgeSimulator({
   port: coxedgePort,
   catalog: { images },
   taskDelayMs: MANUAL_TASK_DELAY_MS,
 }).catch(async (error: unknown) => {
-  await triton.close();
+  await Promise.all([triton.close(), tritonWest.close()]);
   throw error;
 });
-const machine = triton.addMachine();
+const machine = triton.addMachine({ name: "builder" });
 
 // The key file lives under the git-ignored .data/ so a client can be configured with a path, as in production.
 const keyDir = resolve(".data", "sim");
 mkdirSync(keyDir, { recursive: true });
 const privateKeyPath = resolve(keyDir, `triton-${triton.account}.pem`);
 writeFileSync(privateKeyPath, triton.privateKeyPem, { mode: 0o600 });
+writeFileSync(`${privateKeyPath}.pub`, `${triton.publicKey}\n`);
 
 const vmWorkload = DEFAULT_SIM_WORKLOADS.find((workload) => workload.type === "VM");
-const tritonSources = [
-  { datacenter: "us-central-1", url: triton.url, account: triton.account, keyId: triton.keyId, privateKeyPath },
-];
+const tritonSources = [triton, tritonWest].map((dc) => ({
+  datacenter: dc.datacenterName,
+  url: dc.url,
+  account: dc.account,
+  keyId: dc.keyId,
+  privateKeyPath,
+}));
 const coxedgeSources = [
   { baseUrl: coxedge.url, service: coxedge.service, environment: coxedge.environment, apiKey: coxedge.apiKey },
 ];
 
-console.log(`Triton CloudAPI simulator  ${triton.url}
+console.log(`Triton CloudAPI simulator  ${triton.url} (${triton.datacenterName}), ${tritonWest.url} (${tritonWest.datacenterName})
   account          ${triton.account}
   key id           ${triton.keyId}  (signs as ${triton.signatureKeyId})
-  private key      ${privateKeyPath}
-  stopped machine  ${machine.id}  (for CreateImageFromMachine)
+  private key      ${privateKeyPath}  (RSA; public key beside it, .pub)
+  stopped machine  ${machine.name}  ${machine.id}  (for CreateImageFromMachine)
+  triton CLI       cp ${privateKeyPath} ~/.ssh/imagesync-sim && cp ${privateKeyPath}.pub ~/.ssh/imagesync-sim.pub
+                   TRITON_URL=${triton.url} TRITON_ACCOUNT=${triton.account} TRITON_KEY_ID=${triton.keyId} npx triton image list
 
 Cox Edge simulator         ${coxedge.url}
   service          ${coxedge.service}
@@ -75,7 +84,7 @@ let stopping = false;
 async function stop(): Promise<void> {
   if (stopping) return;
   stopping = true;
-  await Promise.all([triton.close(), coxedge.close()]);
+  await Promise.all([triton.close(), tritonWest.close(), coxedge.close()]);
   console.log("simulators stopped");
 }
 for (const signal of ["SIGINT", "SIGTERM"] as const) {

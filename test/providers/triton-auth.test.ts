@@ -207,10 +207,12 @@ describe("simulator signature verification", () => {
     expect(await none.json()).toEqual({ code: "InvalidCredentials", message: "You must make authenticated requests to use CloudAPI" });
 
     const cases: [(headers: Record<string, string>) => void, number, string, string][] = [
-      [(headers) => void (headers.authorization = "Bearer abc"), 400, "InvalidHeader", 'Authorization header invalid: scheme was not "Signature"'],
+      // Another scheme is not parsed, so the request is unauthenticated (sdc-cloudapi lib/auth.js signatureAuth, assertAuthenticated).
+      [(headers) => void (headers.authorization = "Bearer abc"), 401, "InvalidCredentials", "You must make authenticated requests to use CloudAPI"],
       [(headers) => void (headers.authorization = 'Signature keyId="x",algorithm=rsa-sha256'), 400, "InvalidHeader", "Authorization header invalid: bad param format"],
       [(headers) => void (headers.authorization = headers.authorization?.replace(/ed25519-sha512/, "rsa-sha384") ?? ""), 400, "InvalidHeader", "Authorization header invalid: rsa-sha384 is not supported"],
-      [(headers) => void (headers.authorization = headers.authorization?.replace(/ed25519-sha512/, "hmac-sha256") ?? ""), 401, "InvalidCredentials", "HMAC-SHA256 is not a supported signing algorithm"],
+      // hmac passes http-signature's algorithm check but not CloudAPI's list (sdc-cloudapi lib/authorization.js OPTIONS).
+      [(headers) => void (headers.authorization = headers.authorization?.replace(/ed25519-sha512/, "hmac-sha256") ?? ""), 400, "InvalidHeader", "Authorization header invalid: hmac-sha256 is not a supported algorithm"],
       [(headers) => void (headers.authorization = headers.authorization?.replace(/ed25519-sha512/, "rsa-sha256") ?? ""), 401, "InvalidCredentials", "Invalid authorization credentials supplied"],
       [(headers) => void (headers.authorization = headers.authorization?.replace(/keyId="[^"]+"/, 'keyId="/x/keyz/y"') ?? ""), 401, "InvalidCredentials", "Invalid KeyId /x/keyz/y in authorization header"],
       [(headers) => void delete headers.date, 400, "InvalidHeader", "Authorization header invalid: date was not in the request"],

@@ -223,10 +223,16 @@ describe("GetImage", () => {
     expect((await upstreamFailure(client.getImage(unactivatedPublic.uuid))).status).toBe(404);
   });
 
-  it("looks up a non-uuid id by name", async () => {
+  // Only a lower-case UUID is an id (sdc-cloudapi lib/datasets.js UUID_RE): names and upper-case UUIDs are
+  // compared with the account's uuids and never match; node-triton resolves names itself (lib/tritonapi.js getImage).
+  it("answers 404 for a name or an upper-case UUID, as CloudAPI never resolves names", async () => {
     const named = sim.addImage({ name: "unique-name-lookup", owner: me, public: false });
-    expect((await client.getImage("unique-name-lookup")).id).toBe(named.uuid);
-    expect((await upstreamFailure(client.getImage("no-such-name"))).upstreamMessage).toBe("no-such-name not found");
+    expect((await upstreamFailure(client.getImage("unique-name-lookup"))).upstreamMessage).toBe("unique-name-lookup not found");
+    const upper = named.uuid.toUpperCase();
+    for (const call of [client.getImage(upper), client.updateImage(upper, { description: "x" }), client.cloneImage(upper), client.exportImage(upper, `/${sim.account}/stor/x`), client.deleteImage(upper)]) {
+      expect(await upstreamFailure(call)).toMatchObject({ status: 404, code: "ResourceNotFound", upstreamMessage: `${upper} not found` });
+    }
+    expect(sim.getImageRecord(named.uuid)?.description).toBeUndefined();
   });
 });
 
@@ -355,7 +361,8 @@ describe("CloneImage", () => {
   it("requires the image to be shared with the caller and active", async () => {
     const publicImage = record((image) => image.public && image.state === "active" && image.acl.length === 0 && image.owner === sim.adminUuid);
     const notShared = await upstreamFailure(client.cloneImage(publicImage.uuid));
-    expect(notShared).toMatchObject({ status: 422, code: "ImageNotShared", upstreamMessage: `Image ${publicImage.uuid} is not shared with account ${me}` });
+    // IMGAPI names the account first and the image second (sdc-imgapi lib/errors.js ImageNotSharedError).
+    expect(notShared).toMatchObject({ status: 422, code: "ImageNotShared", upstreamMessage: `Image ${me} is not shared with account ${publicImage.uuid}` });
     const inactive = sim.addImage({ name: "inactive", owner: me, public: false, state: "unactivated", acl: [me] });
     expect(await upstreamFailure(client.cloneImage(inactive.uuid))).toMatchObject({ code: "ValidationFailed", upstreamMessage: "image is not active" });
     const hidden = record((image) => image.owner !== me && !image.public && !image.acl.includes(me));
@@ -465,9 +472,11 @@ describe("routing, actions, versions and headers", () => {
   });
 
   it("answers unknown routes, wrong methods and ping like restify", async () => {
-    const unknown = await signedFetch("GET", "/nowhere");
+    const unknown = await signedFetch("GET", `/${sim.account}/nowhere`);
     expect(unknown.status).toBe(404);
-    expect(await unknown.json()).toEqual({ code: "ResourceNotFound", message: "/nowhere does not exist" });
+    expect(await unknown.json()).toEqual({ code: "ResourceNotFound", message: `/${sim.account}/nowhere does not exist` });
+    // Another account in the path is loaded before it is refused (sdc-cloudapi lib/auth.js loadAccount).
+    expect(await (await signedFetch("GET", "/nobody/images")).json()).toEqual({ code: "ResourceNotFound", message: "nobody does not exist" });
     const wrongMethod = await signedFetch("PUT", `/${sim.account}/images`);
     expect(wrongMethod.status).toBe(405);
     expect(wrongMethod.headers.get("allow")).toBe("GET, HEAD, POST");

@@ -7,6 +7,7 @@ import {
   UpstreamError,
   UpstreamNetworkError,
   UpstreamResponseError,
+  UpstreamThrottledError,
   type UpstreamErrorDetails,
 } from "./errors";
 import { backoffMs, parseRetryAfter, retryPolicy, type RetryOptions, type RetryPolicy } from "./retry";
@@ -77,6 +78,8 @@ export interface RequestOptions<S extends z.ZodType> {
    */
   idempotent?: boolean;
   signal?: AbortSignal;
+  /** This call's per-attempt timeout, when it differs from the client's. */
+  timeoutMs?: number;
 }
 
 export interface HttpResponse<T> {
@@ -128,7 +131,8 @@ export class HttpClient {
   private shouldRetry(error: UpstreamError, idempotent: boolean, attempt: number): boolean {
     if (!error.retryable || attempt >= this.retry.maxAttempts) return false;
     if ((error.retryAfterMs ?? 0) > this.retry.maxRetryAfterMs) return false;
-    return idempotent || error.status === 429 || error.code === "ECONNREFUSED";
+    // A throttled request (429, or Triton's documented 420) was not acted on, so even a POST may repeat.
+    return idempotent || error instanceof UpstreamThrottledError || error.code === "ECONNREFUSED";
   }
 
   private async attempt<S extends z.ZodType>(
@@ -149,7 +153,8 @@ export class HttpClient {
     if (requestId && this.options.requestIdHeader) headers[this.options.requestIdHeader] = requestId;
     Object.assign(headers, this.options.authorize?.({ method: options.method, path: pathWithQuery, headers }));
 
-    const timeout = AbortSignal.timeout(this.timeoutMs);
+    const timeoutMs = options.timeoutMs ?? this.timeoutMs;
+    const timeout = AbortSignal.timeout(timeoutMs);
     const signal = options.signal ? AbortSignal.any([options.signal, timeout]) : timeout;
 
     let status: number;
@@ -164,7 +169,7 @@ export class HttpClient {
       if (options.signal?.aborted) throw error;
       const code = timeout.aborted ? "ETIMEDOUT" : networkCode(error);
       const reason = error instanceof Error ? error.message : String(error);
-      const summary = timeout.aborted ? `timed out after ${this.timeoutMs} ms` : `network error (${reason})`;
+      const summary = timeout.aborted ? `timed out after ${timeoutMs} ms` : `network error (${reason})`;
       throw new UpstreamNetworkError({ ...details, code, requestId, cause: error }, summary);
     }
 

@@ -205,6 +205,25 @@ export class TritonClient {
     return response.data;
   }
 
+  /**
+   * ImportImageFromDatacenter, called on the target datacenter: copies this account's image `id` (with its
+   * own origins, keeping the uuid) from the datacenter named `datacenter`. CloudAPI answers only when the
+   * copy is done and may wait up to an hour, so callers pass a short `timeoutMs` and, after a timeout,
+   * poll getImage here for the same uuid.
+   */
+  async importImageFromDatacenter(datacenter: string, id: string, options: { timeoutMs?: number } = {}): Promise<TritonImage> {
+    const response = await this.http.request({
+      operation: "ImportImageFromDatacenter",
+      method: "POST",
+      path: this.imagesPath,
+      query: { action: "import-from-datacenter", datacenter, id },
+      body: {},
+      schema: tritonImageSchema,
+      timeoutMs: options.timeoutMs,
+    });
+    return response.data;
+  }
+
   async deleteImage(id: string): Promise<void> {
     await this.http.request({
       operation: "DeleteImage",
@@ -224,7 +243,8 @@ export class TritonClient {
 }
 
 const authCodes = new Set(["InvalidCredentials", "InvalidHeader", "RequestExpired"]);
-const permissionCodes = new Set(["NotAuthorized", "NotImageOwner", "ImageNotShared", "NotMantaPathOwner"]);
+// IMGAPI refuses to import another owner's image with restify's Unauthorized (sdc-imgapi lib/images.js).
+const permissionCodes = new Set(["NotAuthorized", "NotImageOwner", "ImageNotShared", "NotMantaPathOwner", "Unauthorized"]);
 const validationCodes = new Set(["MissingParameter", "InvalidArgument", "InvalidParameter", "ValidationFailed"]);
 const conflictCodes = new Set(["ImageUuidAlreadyExists", "ImageHasDependentImages", "OriginIsNotActive"]);
 // Docs say 420 RequestThrottled, restify 4 sends 429 TooManyRequestsError; treat all alike.

@@ -48,6 +48,11 @@ export interface TritonSigner {
 
 export function createTritonSigner(options: TritonSignerOptions): TritonSigner {
   const key = parsePrivateKey(options.privateKey, options.passphrase);
+  // CloudAPI lists ecdsa-sha384 but verifies with http-signature 1.4, which knows only sha1, sha256 and
+  // sha512 (TritonDataCenter/node-http-signature lib/utils.js), so every P-384 signature would be refused.
+  if (key.type === "ecdsa" && key.curve === "nistp384") {
+    throw new Error("Triton private key is ECDSA P-384, which CloudAPI cannot verify (ecdsa-sha384): use an RSA, ECDSA P-256/P-521 or Ed25519 key");
+  }
   const hash = key.defaultHashAlgorithm();
   const algorithm = `${key.type}-${hash}`;
   const nodeKey = toNodeKey(key);

@@ -1,11 +1,11 @@
 /**
- * Simulator side of CloudAPI's HTTP Signature check (notes §5.4). Verification uses node:crypto
- * directly, independent of the client's signing code, so the two check each other.
+ * Simulator side of CloudAPI's HTTP Signature check (TritonDataCenter/sdc-cloudapi lib/authorization.js
+ * and lib/auth.js, parsed as http-signature 1.4 does). Signing strings are rebuilt and verified here with
+ * node:crypto, independently of the client's signing code, so the two check each other.
  */
 import { createPublicKey, verify, type KeyObject } from "node:crypto";
 import sshpk from "sshpk";
 import type { SimRequest } from "../kit";
-import { signingString } from "../../providers/triton/signing";
 
 export interface SimKey {
   /** Key name as registered (defaults to the fingerprint). */
@@ -30,7 +30,7 @@ export type AuthOutcome =
   | { ok: true; account: SimAccount; user: string | undefined }
   | { ok: false; status: number; code: string; message: string };
 
-/** Algorithms CloudAPI's SIGN_ALGOS allows. */
+/** The algorithms CloudAPI passes to the parser (lib/authorization.js OPTIONS.algorithms); hmac-* is not among them. */
 const supportedAlgorithms = new Set([
   "rsa-sha1",
   "rsa-sha256",
@@ -65,7 +65,8 @@ export function authenticate(
   options: { now: number; clockSkewSeconds: number },
 ): AuthOutcome {
   const header = request.headers.authorization;
-  if (!header) return invalidCredentials("You must make authenticated requests to use CloudAPI");
+  // A scheme other than Signature is not parsed at all, so the request is simply unauthenticated.
+  if (!header || !/^signature\s/i.test(header)) return invalidCredentials("You must make authenticated requests to use CloudAPI");
 
   const parsed = parseAuthorization(header);
   if (typeof parsed === "string") return invalidHeader(parsed);
@@ -73,61 +74,92 @@ export function authenticate(
   if (!keyId) return invalidHeader("keyId was not specified");
   if (!algorithm) return invalidHeader("algorithm was not specified");
   if (!signature) return invalidHeader("signature was not specified");
+  const checked = checkSignedRequest(request, parsed.params, algorithm.toLowerCase(), options);
+  if (typeof checked === "string") return invalidHeader(checked);
 
-  // http-signature 1.4 (which CloudAPI parses with) only knows these hashes, so rsa-sha384 fails here.
-  const [keyType, hash] = algorithm.toLowerCase().split("-");
-  if (!keyType || !["rsa", "dsa", "ecdsa", "ed25519", "hmac"].includes(keyType) || !["sha1", "sha256", "sha512"].includes(hash ?? "")) {
-    return invalidHeader(`${algorithm} is not supported`);
-  }
-
-  const dateHeader = request.headers["x-date"] ? "x-date" : "date";
-  const signedHeaders = (parsed.params.headers ?? dateHeader).toLowerCase().split(" ").filter(Boolean);
-  let text: string;
-  try {
-    text = signingString(signedHeaders, { method: request.method, path: request.url, headers: flatHeaders(request) });
-  } catch (error) {
-    return invalidHeader(error instanceof Error ? error.message : "bad signing string");
-  }
-  const dateValue = flatHeaders(request)[dateHeader];
-  if (dateValue !== undefined) {
-    const skewMs = Math.abs(options.now - new Date(dateValue).getTime());
-    if (!(skewMs <= options.clockSkewSeconds * 1000)) {
-      return invalidHeader(`clock skew of ${skewMs / 1000}s was greater than ${options.clockSkewSeconds}s`);
-    }
-  }
-  if (!signedHeaders.includes(dateHeader)) return invalidHeader(`${dateHeader} was not a signed header`);
-
-  if (!supportedAlgorithms.has(algorithm.toLowerCase())) {
-    return invalidCredentials(`${algorithm.toUpperCase()} is not a supported signing algorithm`);
-  }
-
-  const parts = keyId.split("/");
-  const isAccountKey = parts.length === 4 && parts[2] === "keys";
-  const isUserKey = parts.length === 6 && parts[2] === "users" && parts[4] === "keys";
-  if (parts[0] !== "" || !(isAccountKey || isUserKey)) {
-    return invalidCredentials(`Invalid KeyId ${keyId} in authorization header`);
-  }
-  const account = accounts.get(parts[1] ?? "");
-  const userLogin = isUserKey ? parts[3] : undefined;
-  const keyHolder = userLogin === undefined ? account : account?.users.get(userLogin);
-  const keyName = parts[parts.length - 1];
-  const key = keyHolder?.keys.find((candidate) => candidate.fingerprint === keyName || candidate.name === keyName);
-  if (!account || !key) return invalidCredentials();
-
-  if (keyType !== key.type) return invalidCredentials();
+  const keyHolder = findKey(keyId, accounts);
+  if ("status" in keyHolder) return keyHolder;
+  const { account, user, key } = keyHolder;
+  if (checked.keyType !== key.type) return invalidCredentials();
   const valid = verify(
-    key.type === "ed25519" ? null : (hash ?? null),
-    Buffer.from(text),
+    key.type === "ed25519" ? null : checked.hash,
+    Buffer.from(checked.text),
     key.keyObject,
     Buffer.from(signature, "base64"),
   );
   if (!valid) return invalidCredentials();
-  return { ok: true, account, user: userLogin };
+  return { ok: true, account, user };
+}
+
+/**
+ * What http-signature 1.4's parser checks before any key is looked up, in its order (lib/parser.js):
+ * the algorithm's form and hash (it knows sha1, sha256, sha512), the signed headers exist, the date's
+ * skew, the date is signed, and last the algorithm is one CloudAPI allows (so hmac-* fails here).
+ * Returns the signing string, or the reason for a 400 InvalidHeader.
+ */
+function checkSignedRequest(
+  request: SimRequest,
+  params: Record<string, string>,
+  algorithm: string,
+  options: { now: number; clockSkewSeconds: number },
+): { text: string; keyType: string; hash: string } | string {
+  const [keyType = "", hash = "", ...extra] = algorithm.split("-");
+  const knownForm = extra.length === 0 && ["rsa", "dsa", "ecdsa", "ed25519", "hmac"].includes(keyType);
+  if (!knownForm || !["sha1", "sha256", "sha512"].includes(hash)) return `${algorithm} is not supported`;
+  const headers = flatHeaders(request);
+  const dateHeader = headers["x-date"] ? "x-date" : "date";
+  const signedHeaders = (params.headers ?? dateHeader).toLowerCase().split(" ").filter(Boolean);
+  const text = buildSigningString(signedHeaders, request, headers);
+  if (!text.ok) return text.reason;
+  const dateValue = headers[dateHeader];
+  if (dateValue !== undefined) {
+    const skewMs = Math.abs(options.now - new Date(dateValue).getTime());
+    if (!(skewMs <= options.clockSkewSeconds * 1000)) {
+      return `clock skew of ${skewMs / 1000}s was greater than ${options.clockSkewSeconds}s`;
+    }
+  }
+  if (!signedHeaders.includes(dateHeader)) return `${dateHeader} was not a signed header`;
+  if (!supportedAlgorithms.has(algorithm)) return `${algorithm} is not a supported algorithm`;
+  return { text: text.value, keyType, hash };
+}
+
+/** draft-cavage signing string: `(request-target): <method> <url>`, `request-line`, or `name: value` lines. */
+function buildSigningString(
+  names: readonly string[],
+  request: SimRequest,
+  headers: Record<string, string | undefined>,
+): { ok: true; value: string } | { ok: false; reason: string } {
+  const lines: string[] = [];
+  for (const name of names) {
+    if (name === "(request-target)") lines.push(`(request-target): ${request.method.toLowerCase()} ${request.url}`);
+    else if (name === "request-line") lines.push(`${request.method} ${request.url} HTTP/1.1`);
+    else if (headers[name] === undefined) return { ok: false, reason: `${name} was not in the request` };
+    else lines.push(`${name}: ${headers[name]}`);
+  }
+  return { ok: true, value: lines.join("\n") };
+}
+
+/** keyId `/<login>/keys/<key>` or `/<login>/users/<user>/keys/<key>`; the key by fingerprint or name. */
+function findKey(
+  keyId: string,
+  accounts: ReadonlyMap<string, SimAccount>,
+): { account: SimAccount; user: string | undefined; key: SimKey } | Extract<AuthOutcome, { ok: false }> {
+  const parts = keyId.split("/");
+  const isAccountKey = parts.length === 4 && parts[2] === "keys";
+  const isUserKey = parts.length === 6 && parts[2] === "users" && parts[4] === "keys";
+  if (parts[0] !== "" || !(isAccountKey || isUserKey)) return invalidCredentials(`Invalid KeyId ${keyId} in authorization header`);
+  const account = accounts.get(parts[1] ?? "");
+  const user = isUserKey ? parts[3] : undefined;
+  const keyHolder = user === undefined ? account : account?.users.get(user);
+  const keyName = parts[parts.length - 1];
+  const key = keyHolder?.keys.find((candidate) => candidate.fingerprint === keyName || candidate.name === keyName);
+  if (!account || !key) return invalidCredentials();
+  return { account, user, key };
 }
 
 /** Parses `Signature k="v",k2="v2"` (numbers allowed unquoted); returns a reason string when malformed. */
 function parseAuthorization(header: string): { params: Record<string, string> } | string {
-  const match = /^Signature\s+(.*)$/s.exec(header.trim());
+  const match = /^Signature\s+(.*)$/is.exec(header.trim());
   if (!match) return 'scheme was not "Signature"';
   const params: Record<string, string> = {};
   const paramPattern = /\s*([A-Za-z]+)=(?:"([^"]*)"|(\d+))\s*(?:,|$)/gy;
