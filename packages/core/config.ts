@@ -80,6 +80,8 @@ const TuningSchema = z.strictObject({
   syncLeaseSeconds: z.coerce.number().int().min(30).max(3600).default(900),
   jobPollTimeoutSeconds: z.coerce.number().int().min(60).max(7 * 24 * 3600).default(3600),
   jobPollMaxDelaySeconds: z.coerce.number().int().min(1).max(900).default(900),
+  /** A Triton copy holds the job worker this long for ImportImageFromDatacenter, then polls instead. */
+  tritonCopyWaitSeconds: z.coerce.number().int().min(1).max(50).default(20),
   corsOrigins: z
     .string()
     .default("")

@@ -67,6 +67,7 @@ export const tuningVariables = {
   syncLeaseSeconds: "IMAGESYNC_SYNC_LEASE_SECONDS",
   jobPollTimeoutSeconds: "IMAGESYNC_JOB_POLL_TIMEOUT_SECONDS",
   jobPollMaxDelaySeconds: "IMAGESYNC_JOB_POLL_MAX_DELAY_SECONDS",
+  tritonCopyWaitSeconds: "IMAGESYNC_TRITON_COPY_WAIT_SECONDS",
   corsOrigins: "IMAGESYNC_CORS_ORIGINS",
 } as const;
 

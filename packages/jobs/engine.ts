@@ -31,7 +31,7 @@ import { coxedgeOperations } from "./coxedge";
 import { upstreamJobError, type InventoryRefresh, type JobOperations, type Progress } from "./operations";
 import { jobRequest, parseQueueMessage, type JobRequest } from "./schema";
 import { acceptJob, JobConflictError, newJobRecord } from "./submit";
-import { tritonOperations } from "./triton";
+import { tritonOperations, type TritonJobSource } from "./triton";
 
 /** The message can never succeed (invalid, or contradicts a stored job); it belongs in the dead-letter queue. */
 export class RejectedMessageError extends Error {
@@ -210,7 +210,7 @@ export class JobWorker {
     const observedAt = new Date();
     const { table } = this.#context;
     if (refresh.kind === "upsert") {
-      await upsertImage(table, { ...refresh.document, sourceId: request.source, observedAt });
+      await upsertImage(table, { ...refresh.document, sourceId: refresh.sourceId ?? request.source, observedAt });
     } else {
       const { tombstoneRetentionDays: retentionDays } = this.#tuning();
       await markImageRemoved(table, { provider: request.provider, sourceId: request.source, upstreamId: refresh.imageId, observedAt, retentionDays });
@@ -227,24 +227,31 @@ export class JobWorker {
 
   /** The provider operations for the job's source; undefined when the source is not configured. */
   #operations(job: JobRecord, request: JobRequest): JobOperations | undefined {
-    const { config } = this.#context;
-    // Retries go through the queue, delayed rather than slept, and reconciled first when the call has an
-    // effect: the client must not repeat a call itself (a repeated Cox Edge DELETE meets its own task).
-    const once = { maxAttempts: 1 };
     if (request.provider === "triton") {
-      const client = cached(this.#tritonClients, request.source, () => {
-        const source = config.tritonSources().find((candidate) => candidate.id === request.source);
-        return source && new TritonClient({ ...source, ...once });
-      });
-      return client && tritonOperations(client, request, job);
+      const source = this.#tritonSource(request.source);
+      const target = request.action === "copy" ? this.#tritonSource(request.params.targetSource) : undefined;
+      const copyWaitMs = this.#tuning().tritonCopyWaitSeconds * 1000;
+      return source && tritonOperations({ source, target, copyWaitMs }, request, job);
     }
     const client = cached(this.#coxedgeClients, request.source, () => {
-      const source = config.coxedgeSources().find((candidate) => candidate.id === request.source);
-      return source && new CoxEdgeClient({ ...source, ...once });
+      const source = this.#context.config.coxedgeSources().find((candidate) => candidate.id === request.source);
+      return source && new CoxEdgeClient({ ...source, ...callOnce });
     });
     return client && coxedgeOperations(client, request, job);
   }
+
+  #tritonSource(sourceId: string): TritonJobSource | undefined {
+    const config = this.#context.config.tritonSources().find((candidate) => candidate.id === sourceId);
+    const client = config && cached(this.#tritonClients, sourceId, () => new TritonClient({ ...config, ...callOnce }));
+    return config && client && { id: config.id, datacenter: config.datacenter, client };
+  }
 }
+
+/**
+ * Retries go through the queue, delayed rather than slept, and reconciled first when the call has an
+ * effect: a client must not repeat a call itself (a repeated Cox Edge DELETE meets its own task).
+ */
+const callOnce = { maxAttempts: 1 };
 
 function cached<T>(map: Map<string, T>, key: string, create: () => T | undefined): T | undefined {
   const existing = map.get(key);

@@ -6,8 +6,11 @@ import type { JobError, JobResult } from "../store/jobs";
 import type { UpstreamDocument } from "../store/normalise";
 import type { UpstreamError } from "../providers/http";
 
-/** How the job's image changed upstream, to write to the inventory at once. */
-export type InventoryRefresh = { kind: "upsert"; document: UpstreamDocument } | { kind: "remove"; imageId: string };
+/**
+ * How the job's image changed upstream, to write to the inventory at once: under the job's source, or
+ * under `sourceId` when the image now lives in another source (a Triton copy's target).
+ */
+export type InventoryRefresh = { kind: "upsert"; document: UpstreamDocument; sourceId?: string } | { kind: "remove"; imageId: string };
 
 export type Progress =
   | { kind: "running"; upstream: { imageId?: string; taskId?: string } }

@@ -14,6 +14,8 @@ const required = (what: string) => ({
 });
 const text = () => z.string(required("a string")).min(1, "must not be empty");
 const uuid = () => z.guid({ error: (issue) => (issue.input === undefined ? "is required" : "must be a UUID") });
+/** CloudAPI knows an image or machine only by its lower-case uuid (an upper-case one is a 404), so ids are lower-cased. */
+const tritonId = () => uuid().transform((id) => id.toLowerCase());
 /** `null` removes the field upstream (UpdateImage semantics). */
 const nullableText = () => z.string("must be a string or null").nullable();
 
@@ -27,7 +29,7 @@ const tritonTags = z.record(z.string(), z.unknown(), "must be an object");
 
 const TritonCreateParams = z.strictObject(
   {
-    machine: uuid(),
+    machine: tritonId(),
     name: text(),
     version: text(),
     description: z.string("must be a string").optional(),
@@ -39,7 +41,7 @@ const TritonCreateParams = z.strictObject(
   required("an object"),
 );
 
-const TritonImageParams = z.strictObject({ imageId: uuid() }, required("an object"));
+const TritonImageParams = z.strictObject({ imageId: tritonId() }, required("an object"));
 
 const TritonUpdateFields = z
   .strictObject(
@@ -56,11 +58,14 @@ const TritonUpdateFields = z
   )
   .refine((fields) => Object.keys(fields).length > 0, "must change at least one field");
 
-const TritonUpdateParams = z.strictObject({ imageId: uuid(), fields: TritonUpdateFields }, required("an object"));
+const TritonUpdateParams = z.strictObject({ imageId: tritonId(), fields: TritonUpdateFields }, required("an object"));
+
+/** ImportImageFromDatacenter into `targetSource`, another configured Triton source (datacenter) of the account. */
+const TritonCopyParams = z.strictObject({ imageId: tritonId(), targetSource: text() }, required("an object"));
 
 const TritonExportParams = z.strictObject(
   {
-    imageId: uuid(),
+    imageId: tritonId(),
     manta_path: text().regex(/^\/[^/]+\/.+/, "must be a Manta path like /<account>/stor/images/name"),
   },
   required("an object"),
@@ -93,8 +98,9 @@ const TritonJob = z.discriminatedUnion(
     job("triton", "delete", TritonImageParams),
     job("triton", "update", TritonUpdateParams),
     job("triton", "export", TritonExportParams),
+    job("triton", "copy", TritonCopyParams),
   ],
-  actionError("create, clone, delete, update, export"),
+  actionError("create, clone, delete, update, export, copy"),
 );
 
 const CoxEdgeJob = z.discriminatedUnion(

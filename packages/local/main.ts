@@ -117,11 +117,13 @@ async function main(options: ReturnType<typeof parseOptions>): Promise<void> {
     startTritonSimulator({ privateKey: tritonKey.value, images: options.images }),
     startCoxEdgeSimulator({ apiKey: persistent(options.dataDir, "coxedge-sim-api-key", () => randomBytes(18).toString("base64url")).value, catalog: { images: options.images } }),
   ]);
-  stops.push(triton.close, coxedge.close);
+  // A second datacenter of the same Triton account, so images can be copied between datacenters.
+  const tritonWest = await startTritonSimulator({ cloud: triton.cloud, images: Math.ceil(options.images / 5) });
+  stops.push(triton.close, tritonWest.close, coxedge.close);
 
   // Sources default to the simulators; IMAGESYNC_*_SOURCES in the environment point at real clouds instead.
   const tritonSources = process.env.IMAGESYNC_TRITON_SOURCES ??
-    JSON.stringify([{ datacenter: "local-1", url: triton.url, account: triton.account, keyId: triton.keyId, privateKeyPath: tritonKey.path }]);
+    JSON.stringify([triton, tritonWest].map((dc) => ({ datacenter: dc.datacenterName, url: dc.url, account: dc.account, keyId: dc.keyId, privateKeyPath: tritonKey.path })));
   const coxedgeSources = process.env.IMAGESYNC_COXEDGE_SOURCES ??
     JSON.stringify([{ baseUrl: coxedge.url, service: coxedge.service, environment: coxedge.environment, apiKey: coxedge.apiKey }]);
   const apiToken = process.env.IMAGESYNC_API_TOKEN ?? persistent(options.dataDir, "api-token", () => randomBytes(24).toString("base64url")).value;
@@ -212,7 +214,8 @@ imagesync local runtime is up (all on 127.0.0.1)
   HTTP API        ${http.url}   bearer token: ${apiToken}
   DynamoDB Local  ${dynamo.endpoint}   table ${inventoryTable.name} (${dynamoDir ? `data in ${dynamoDir}` : "in memory"})
   SQS             ${sqsServer.endpoint}   queues ${jobQueue.name}, ${jobQueue.deadLetterName}
-  Triton sim      ${triton.url}   account ${triton.account}, key ${tritonKey.path} (${triton.keyId})
+  Triton sim      ${triton.url} (${triton.datacenterName}), ${tritonWest.url} (${tritonWest.datacenterName})
+                  account ${triton.account}, key ${tritonKey.path} (${triton.keyId})
   Cox Edge sim    ${coxedge.url}   ${coxedge.service}/${coxedge.environment}, MC-Api-Key ${coxedge.apiKey}
   Schedules       ${syncFunctions.triton.name} ${every("triton")}, ${syncFunctions.coxedge.name} ${every("coxedge")}
 

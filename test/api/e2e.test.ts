@@ -112,7 +112,7 @@ describe("jobs through the HTTP API", () => {
 
   it("the CLI submits and watches a job to success", async () => {
     const image = h.triton.addImage({ name: `cli-clone-${randomUUID().slice(0, 6)}`, owner: randomUUID(), public: false, acl: [h.triton.accountUuid] });
-    const { code, stdout } = await cli(["jobs", "submit", "triton", "clone", `imageId=${image.uuid}`, "--watch", "--interval", "0.3"]);
+    const { code, stdout } = await cli(["jobs", "submit", "triton", "clone", `imageId=${image.uuid}`, "--source", tritonSourceId, "--watch", "--interval", "0.3"]);
     expect(stdout).toMatch(/^queued: job \S+ \(queued\)$/m);
     expect(stdout).toMatch(/^succeeded: image [0-9a-f-]{36}$/m);
     expect(code).toBe(0);

@@ -16,6 +16,8 @@ import { getJob, isTerminal, type JobRecord } from "../../packages/store/jobs";
 import { createTestQueues, createTestTable } from "../support/stack";
 
 export const tritonSourceId = "triton-test";
+/** A second datacenter of the same Triton account, the target of copy jobs. */
+export const tritonWestSourceId = "triton-test-west";
 export const coxedgeSourceId = "coxedge-test";
 /** The documentation's example VM workload in the Cox Edge simulator. */
 export const coxedgeWorkload = { workloadId: "c23652ed-0f15-47cf-a9b8-63e1e3aacb3c", instanceName: "w-john-ahd-wi-john-jsr-phx-0" };
@@ -33,6 +35,8 @@ export interface Harness {
   tableName: string;
   queues: Awaited<ReturnType<typeof createTestQueues>>;
   triton: TritonSimulator;
+  /** The second datacenter of the Triton cloud (same account and key). */
+  tritonWest: TritonSimulator;
   coxedge: CoxEdgeSimulator;
   /** What a worker process needs in its environment to reach everything above. */
   env: Record<string, string>;
@@ -65,19 +69,22 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     startTritonSimulator({ createDelayMs: 300 }),
     startCoxEdgeSimulator({ taskDelayMs: 300, catalog: { images: 5 } }),
   ]);
+  const tritonWest = await startTritonSimulator({ cloud: triton.cloud, createDelayMs: 300 });
   const retryFast = { maxAttempts: 2, timeoutMs: 2000 };
+  const tritonSource = (id: string, sim: TritonSimulator) =>
+    ({ id, datacenter: sim.datacenterName, url: sim.url, account: sim.account, keyId: sim.keyId, privateKey: sim.privateKeyPem, ...retryFast });
   const env: Record<string, string> = {
     IMAGESYNC_TABLE_NAME: table.tableName,
     IMAGESYNC_JOB_QUEUE_URL: queues.jobQueueUrl,
     IMAGESYNC_DEAD_LETTER_QUEUE_URL: queues.deadLetterQueueUrl,
-    IMAGESYNC_TRITON_SOURCES: JSON.stringify([
-      { id: tritonSourceId, datacenter: "local-1", url: triton.url, account: triton.account, keyId: triton.keyId, privateKey: triton.privateKeyPem, ...retryFast },
-    ]),
+    IMAGESYNC_TRITON_SOURCES: JSON.stringify([tritonSource(tritonSourceId, triton), tritonSource(tritonWestSourceId, tritonWest)]),
     IMAGESYNC_COXEDGE_SOURCES: JSON.stringify([
       { id: coxedgeSourceId, baseUrl: coxedge.url, service: coxedge.service, environment: coxedge.environment, apiKey: coxedge.apiKey, ...retryFast },
     ]),
     // Polls and retries one second apart, so jobs finish within seconds.
     IMAGESYNC_JOB_POLL_MAX_DELAY_SECONDS: "1",
+    // A copy that takes longer than this is followed by polling the target datacenter.
+    IMAGESYNC_TRITON_COPY_WAIT_SECONDS: "1",
   };
   Object.assign(process.env, env);
 
@@ -86,6 +93,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     tableName: table.tableName,
     queues,
     triton,
+    tritonWest,
     coxedge,
     env,
     startWorker() {
@@ -119,7 +127,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     },
     async close() {
       await poller?.stop();
-      await Promise.all([triton.close(), coxedge.close(), queues.drop(), table.drop()]);
+      await Promise.all([triton.close(), tritonWest.close(), coxedge.close(), queues.drop(), table.drop()]);
     },
   };
   if (options.startWorker ?? true) harness.startWorker();

@@ -41,7 +41,7 @@ it("rejects invalid messages into the dead-letter queue with the reason recorded
 
   expect(await h.job(`unknown-action-${suffix}`)).toMatchObject({
     state: "failed",
-    error: { code: "InvalidMessage", message: "action: unknown action, expected one of create, clone, delete, update, export" },
+    error: { code: "InvalidMessage", message: "action: unknown action, expected one of create, clone, delete, update, export, copy" },
   });
   expect(await h.job(`missing-field-${suffix}`)).toMatchObject({
     state: "failed",

@@ -10,7 +10,7 @@ import { TritonClient } from "../../packages/providers/triton/client";
 import type { ImageRecord } from "../../packages/simulators/triton/simulator";
 import { getImage, upsertImage } from "../../packages/store/inventory";
 import { saveJob, StaleJobError, type JobRecord } from "../../packages/store/jobs";
-import { startHarness, tritonSourceId, type Harness } from "./harness";
+import { startHarness, tritonSourceId, tritonWestSourceId, type Harness } from "./harness";
 
 let h: Harness;
 beforeAll(async () => {
@@ -19,6 +19,8 @@ beforeAll(async () => {
 afterAll(() => h.close());
 beforeEach(() => {
   h.triton.faults.clear();
+  h.tritonWest.faults.clear();
+  h.tritonWest.setImportDelayMs(50);
   h.triton.setCreateOutcome("active");
   h.triton.setCreateDelayMs(300);
 });
@@ -146,6 +148,66 @@ describe("export", () => {
     const image = ownImage("exportable");
     const { job } = await run("export", { imageId: image.uuid, manta_path: "/someone-else/stor/x" }, "ExportImage");
     expect(job).toMatchObject({ state: "failed", error: { status: 422, upstreamCode: "NotMantaPathOwner" } });
+  });
+});
+
+// ImportImageFromDatacenter (TritonDataCenter/sdc-cloudapi lib/datasets.js importFromDatacenter; node-triton
+// lib/tritonapi.js copyImageToDatacenter): called on the target, naming the source datacenter; synchronous.
+describe("copy", () => {
+  const westItem = (upstreamId: string) => getImage(table(), { provider: "triton", sourceId: tritonWestSourceId, upstreamId });
+  const copyJob = (imageId: string, targetSource = tritonWestSourceId) => ({ imageId, targetSource });
+  const importCalls = () => h.tritonWest.counters.get("ImportImageFromDatacenter");
+
+  it("copies an own image into another datacenter with the same uuid and lists it under the target source", async () => {
+    const image = ownImage("replicated");
+    const before = importCalls();
+    const { job } = await run("copy", copyJob(image.uuid), "ListImages");
+    expect(importCalls() - before).toBe(1);
+    expect(job).toMatchObject({ state: "succeeded", result: { imageId: image.uuid }, polls: 0 });
+    expect(h.tritonWest.getImageRecord(image.uuid)).toMatchObject({ name: "replicated", published_at: image.published_at });
+    expect(await westItem(image.uuid)).toMatchObject({ name: "replicated", state: "active" });
+  });
+
+  it("stops waiting after the copy wait, then polls the target for the uuid until the copy is there", async () => {
+    const image = ownImage("slow-copy");
+    h.tritonWest.setImportDelayMs(2_500);
+    const before = h.tritonWest.counters.get("GetImage");
+    const { job } = await run("copy", copyJob(image.uuid), "ListImages");
+    expect(job).toMatchObject({ state: "succeeded", result: { imageId: image.uuid }, upstream: { imageId: image.uuid } });
+    expect(job.polls).toBeGreaterThanOrEqual(1);
+    expect(h.tritonWest.counters.get("GetImage") - before).toBeGreaterThanOrEqual(1);
+    expect(await westItem(image.uuid)).toMatchObject({ name: "slow-copy" });
+  });
+
+  it("finishes at once when the image is already in the target (ImageUuidAlreadyExists)", async () => {
+    const image = ownImage("already-there");
+    h.tritonWest.addImage({ ...structuredClone(image) });
+    const { job } = await run("copy", copyJob(image.uuid), "ListImages");
+    expect(job).toMatchObject({ state: "succeeded", result: { imageId: image.uuid } });
+  });
+
+  it("fails with the upstream's reason for an image the account does not own", async () => {
+    const { job } = await run("copy", copyJob(publicImage("not-mine").uuid), "ListImages");
+    expect(job).toMatchObject({ state: "failed", error: { status: 401, upstreamCode: "Unauthorized", upstreamMessage: expect.stringContaining("you are not the owner") } });
+  });
+
+  it("fails clearly for an unknown or same-datacenter target, without calling upstream", async () => {
+    const image = ownImage("nowhere");
+    const before = importCalls();
+    const unknown = await run("copy", copyJob(image.uuid, "triton-nowhere"), "ListImages");
+    expect(unknown.job).toMatchObject({ state: "failed", error: { code: "UnknownSource", message: 'no triton source "triton-nowhere" is configured' } });
+    const same = await run("copy", copyJob(image.uuid, tritonSourceId), "ListImages");
+    expect(same.job).toMatchObject({ state: "failed", error: { code: "InvalidTarget" } });
+    expect(importCalls()).toBe(before);
+  });
+
+  it("an answer lost after the copy started is reconciled through the target, not imported twice", async () => {
+    const image = ownImage("lost-copy");
+    h.tritonWest.faults.truncate({ method: "POST", times: 1 });
+    const before = importCalls();
+    const { job } = await run("copy", copyJob(image.uuid), "ListImages");
+    expect(job).toMatchObject({ state: "succeeded", attempts: 2, result: { imageId: image.uuid } });
+    expect(importCalls() - before).toBe(1);
   });
 });
 
