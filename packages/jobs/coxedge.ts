@@ -1,16 +1,37 @@
 /**
- * Cox Edge jobs. Create and delete answer with a task, polled with GetTask until SUCCESS or FAILURE.
- * A job reconciled after a lost answer has no task id; it is then followed through the image itself.
+ * Cox Edge jobs. Create and delete answer with a task, polled with GetTask until it succeeds or fails; an
+ * answer that is already final is taken as it is, without polling. Tasks live about 30 minutes, so a task
+ * that is gone (404), a SUCCESS without an image id and a job reconciled after a lost answer are decided
+ * from the image itself, never from a 409 (no public source documents one).
  */
-import { taskOutcome, type CoxEdgeClient } from "../providers/coxedge/client";
-import type { CoxEdgeImage, TaskStarted } from "../providers/coxedge/schemas";
-import { UpstreamConflictError, UpstreamNotFoundError } from "../providers/http";
+import { logger } from "../core/observability";
+import { isKnownTaskStatus, taskOutcome, type CoxEdgeClient } from "../providers/coxedge/client";
+import type { CoxEdgeImage, CoxEdgeTask, TaskStarted } from "../providers/coxedge/schemas";
+import { UpstreamError, UpstreamNotFoundError } from "../providers/http";
 import type { JobRecord } from "../store/jobs";
-import type { JobOperations, Progress } from "./operations";
+import { upstreamJobError, type JobOperations, type Progress } from "./operations";
 import type { CoxEdgeJobRequest } from "./schema";
+
+type CreateParams = Extract<CoxEdgeJobRequest, { action: "create" }>["params"];
+
+/**
+ * Status checks a delete follows its image after its repeated DELETE was refused, before asking once more:
+ * the lost attempt's task may still be removing the image. With the default backoff (1, 2, 4 ... s) the
+ * grace lasts about 4 to 8 minutes; counted in checks, it needs no new field on the job record.
+ */
+export const DELETE_REFUSAL_GRACE_CHECKS = 8;
+
+/** What a task's final status leads to: the create's image, or the deleted image's removal. */
+interface TaskEnd {
+  succeeded(taskId: string, resultImageId: string | undefined): Promise<Progress> | Progress;
+  /** GetTask answered 404: tasks live about 30 minutes, so this says nothing about the outcome. */
+  gone(taskId: string): Promise<Progress>;
+}
 
 const upsert = (image: CoxEdgeImage) => ({ kind: "upsert", document: { provider: "coxedge", image } }) as const;
 const removed = (imageId: string): Progress => ({ kind: "succeeded", result: { imageId }, refresh: { kind: "remove", imageId } });
+const failed = (code: string, message: string): Progress => ({ kind: "failed", error: { code, message } });
+const taskGoneText = (taskId: string) => `Cox Edge task ${taskId} is gone (tasks live about 30 minutes)`;
 
 /** A created image's progress read from the image: building, READY or FAILED. */
 function builtImageProgress(image: CoxEdgeImage): Progress {
@@ -18,77 +39,153 @@ function builtImageProgress(image: CoxEdgeImage): Progress {
   if (image.status === "FAILED") {
     return { kind: "failed", error: { code: "ImageFailed", message: `image ${image.id} failed to build` }, refresh: upsert(image) };
   }
-  return { kind: "running", upstream: { imageId: image.id } };
+  // Followed through the image from now on: its task, if it had one, may be gone.
+  return { kind: "running", upstream: { imageId: image.id, taskId: undefined } };
+}
+
+/** Where a task stands from its status (SUCCESS, FAILED or FAILURE in any case; anything else runs). */
+function taskProgress(taskId: string, status: string, end: TaskEnd, resultImageId?: string): Promise<Progress> | Progress {
+  if (!isKnownTaskStatus(status)) logger.warn("unknown Cox Edge task status, treated as running", { taskId, status });
+  const outcome = taskOutcome(status);
+  if (outcome === "running") return { kind: "running", upstream: { taskId } };
+  if (outcome === "failed") {
+    return { kind: "failed", error: { code: "TaskFailed", message: `Cox Edge task ${taskId} ended in ${status}`, upstreamCode: status } };
+  }
+  return end.succeeded(taskId, resultImageId);
+}
+
+/** The create or delete answer: a final status is taken at once (no GetTask), else the task is polled. */
+function startedProgress(started: TaskStarted, end: TaskEnd): Promise<Progress> | Progress {
+  return taskProgress(started.taskId, started.taskStatus, end);
+}
+
+async function checkTask(client: CoxEdgeClient, taskId: string, end: TaskEnd): Promise<Progress> {
+  let task: CoxEdgeTask;
+  try {
+    task = await client.getTask(taskId);
+  } catch (error) {
+    if (error instanceof UpstreamNotFoundError) return end.gone(taskId);
+    throw error;
+  }
+  return taskProgress(task.id, task.status, end, task.result?.id);
+}
+
+/** A refusal of the request itself: a 4xx other than 429 (throttling is retried like a 5xx). */
+function isRefusal(error: unknown): error is UpstreamError {
+  return error instanceof UpstreamError && !error.retryable && error.status !== undefined && error.status >= 400 && error.status < 500;
 }
 
 export function coxedgeOperations(client: CoxEdgeClient, request: CoxEdgeJobRequest, job: JobRecord): JobOperations {
-  /** The custom images with the family and tag the create job asks for (at most one: the pair is unique). */
+  return request.action === "create" ? createOperations(client, request.params, job) : deleteOperations(client, request.params.imageId, job);
+}
+
+function createOperations(client: CoxEdgeClient, params: CreateParams, job: JobRecord): JobOperations {
+  const { family, tag } = params;
+
+  /** The custom images with the job's family and tag (at most one: the pair is unique). */
   async function namesakes(): Promise<CoxEdgeImage[]> {
-    if (request.action !== "create") return [];
-    const { family, tag } = request.params;
     return (await client.listImages({ imageType: "custom" })).filter((image) => image.family === family && image.tag === tag);
   }
 
-  async function getImageOrUndefined(imageId: string): Promise<CoxEdgeImage | undefined> {
-    try {
-      return await client.getImage(imageId);
-    } catch (error) {
-      if (error instanceof UpstreamNotFoundError) return undefined;
-      throw error;
-    }
+  /** The job's image found by family and tag; one that existed before the job is not it. */
+  async function newNamesake(): Promise<CoxEdgeImage | undefined> {
+    const before = new Set(job.upstream?.preexistingImageIds);
+    return (await namesakes()).find((image) => !before.has(image.id));
   }
 
-  async function checkTask(taskId: string): Promise<Progress> {
-    const task = await client.getTask(taskId);
-    const outcome = taskOutcome(task.taskStatus);
-    if (outcome === "running") return { kind: "running", upstream: { taskId } };
-    if (outcome === "failed") {
-      return { kind: "failed", error: { code: "TaskFailed", message: `Cox Edge task ${taskId} ended in ${task.taskStatus}`, upstreamCode: task.taskStatus } };
-    }
-    if (request.action === "delete") return removed(request.params.imageId);
-    const imageId = task.result?.id;
-    if (!imageId) throw new Error(`Cox Edge task ${taskId} succeeded without result.id`);
-    return builtImageProgress(await client.getImage(imageId));
+  /** When no task names the image: the image by family and tag, or a failure saying why there is none. */
+  async function imageByName(code: string, why: string): Promise<Progress> {
+    const image = await newNamesake();
+    return image ? builtImageProgress(image) : failed(code, `${why}, and no image with family ${family} and tag ${tag} exists`);
   }
 
-  /** A task that finished before the answer came back is checked at once rather than after a delay. */
-  const started = (task: TaskStarted): Promise<Progress> | Progress =>
-    taskOutcome(task.taskStatus) === "running" ? { kind: "running", upstream: { taskId: task.taskId } } : checkTask(task.taskId);
+  const end: TaskEnd = {
+    async succeeded(taskId, resultImageId) {
+      if (resultImageId) return builtImageProgress(await client.getImage(resultImageId));
+      // What an image task's result holds is undocumented.
+      return imageByName("ImageMissing", `Cox Edge task ${taskId} succeeded without an image id in its result`);
+    },
+    gone: (taskId) => imageByName("TaskExpired", taskGoneText(taskId)),
+  };
 
   return {
     async preexistingImageIds() {
-      return request.action === "create" ? (await namesakes()).map((image) => image.id) : undefined;
+      return (await namesakes()).map((image) => image.id);
     },
 
     async submit() {
-      return started(
-        request.action === "create" ? await client.createImage(request.params) : await client.deleteImage(request.params.imageId),
-      );
+      return startedProgress(await client.createImage(params), end);
     },
 
     async reconcile() {
-      if (request.action === "create") {
-        const before = new Set(job.upstream?.preexistingImageIds);
-        const found = (await namesakes()).find((image) => !before.has(image.id));
-        return found && builtImageProgress(found);
-      }
-      const { imageId } = request.params;
-      if (!(await getImageOrUndefined(imageId))) return removed(imageId);
-      try {
-        return await started(await client.deleteImage(imageId));
-      } catch (error) {
-        // "has a task in progress": the earlier attempt's delete is running; follow the image until it goes.
-        if (error instanceof UpstreamConflictError) return { kind: "running", upstream: { imageId } };
-        throw error;
-      }
+      const found = await newNamesake();
+      return found && builtImageProgress(found);
     },
 
     async check() {
       const { taskId, imageId } = job.upstream ?? {};
-      if (taskId) return checkTask(taskId);
-      if (!imageId) throw new Error(`job ${job.jobId} has neither a task nor an image to check`);
-      if (request.action === "create") return builtImageProgress(await client.getImage(imageId));
-      return (await getImageOrUndefined(imageId)) ? { kind: "running", upstream: { imageId } } : removed(imageId);
+      if (taskId) return checkTask(client, taskId, end);
+      if (imageId) return builtImageProgress(await client.getImage(imageId));
+      throw new Error(`job ${job.jobId} has neither a task nor an image to check`);
+    },
+  };
+}
+
+function deleteOperations(client: CoxEdgeClient, imageId: string, job: JobRecord): JobOperations {
+  const followImage: Progress = { kind: "running", upstream: { imageId } };
+
+  async function imageExists(): Promise<boolean> {
+    try {
+      await client.getImage(imageId);
+      return true;
+    } catch (error) {
+      if (error instanceof UpstreamNotFoundError) return false;
+      throw error;
+    }
+  }
+
+  const end: TaskEnd = {
+    succeeded: () => removed(imageId),
+    async gone(taskId) {
+      return (await imageExists()) ? failed("TaskExpired", `${taskGoneText(taskId)}, and image ${imageId} still exists`) : removed(imageId);
+    },
+  };
+
+  /** DELETE for an image known to exist; a refusal (400 "task in progress", or 409 on servers that use it) goes to `onRefusal`. */
+  async function deleteAgain(onRefusal: (refusal: UpstreamError) => Progress): Promise<Progress> {
+    try {
+      return await startedProgress(await client.deleteImage(imageId), end);
+    } catch (error) {
+      if (error instanceof UpstreamNotFoundError) return removed(imageId);
+      if (isRefusal(error)) return onRefusal(error);
+      throw error;
+    }
+  }
+
+  return {
+    async preexistingImageIds() {
+      return undefined;
+    },
+
+    async submit() {
+      return startedProgress(await client.deleteImage(imageId), end);
+    },
+
+    async reconcile() {
+      if (!(await imageExists())) return removed(imageId);
+      // Still there: the lost attempt did nothing, or its task is still removing the image, in which case the
+      // repeat is refused; then the image is followed for a while instead.
+      return deleteAgain(() => followImage);
+    },
+
+    async check() {
+      const { taskId } = job.upstream ?? {};
+      if (taskId) return checkTask(client, taskId, end);
+      if (!job.upstream?.imageId) throw new Error(`job ${job.jobId} has neither a task nor an image to check`);
+      if (!(await imageExists())) return removed(imageId);
+      if (job.polls + 1 < DELETE_REFUSAL_GRACE_CHECKS) return followImage;
+      // Still there after the grace: ask once more; a refusal now fails the job with the upstream's own message.
+      return deleteAgain((refusal) => ({ kind: "failed", error: upstreamJobError(refusal) }));
     },
   };
 }

@@ -1,4 +1,8 @@
 // Contract suite: the real CoxEdgeClient against the real simulator over loopback HTTP.
+// Evidence named in comments: the CloudMC API docs source (`source/includes/_getting_started.md`,
+// `source/includes/stackpath/_images.md`), coxedge/terraform-provider-coxedge `coxedge/apiclient/*.go`,
+// coxedge/cluster-api-provider-coxedge `pkg/cloud/coxedge/client.go`, cloudops/cloudmc-services-js-client
+// `src/PollingResolver.js` and cloud-ca/go-cloudca `services/task.go`, `api/response.go`.
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import {
@@ -21,7 +25,7 @@ import {
   type CoxEdgeClientOptions,
 } from "../../packages/providers/coxedge/client";
 import type { CoxEdgeTask } from "../../packages/providers/coxedge/schemas";
-import { DEFAULT_SIM_WORKLOADS } from "../../packages/simulators/coxedge/state";
+import { DEFAULT_SIM_WORKLOADS, type CoxEdgeSimSettings } from "../../packages/simulators/coxedge/state";
 import { startCoxEdgeSimulator, type CoxEdgeSimulator } from "../../packages/simulators/coxedge/simulator";
 
 const ORGANIZATION_ID = "7b3a2f9e-org";
@@ -34,6 +38,7 @@ const VM_INSTANCE = VM_WORKLOAD.instances[0] as string;
 const DOC_IMAGE_ID = `${STACKPATH_STACK_ID}/ubuntu/v20201110`;
 
 let sim: CoxEdgeSimulator;
+let initialSettings: CoxEdgeSimSettings;
 let client: CoxEdgeClient;
 const extraClients: CoxEdgeClient[] = [];
 let nameCounter = 0;
@@ -63,8 +68,8 @@ async function waitForTask(taskId: string, timeoutMs = 3_000): Promise<CoxEdgeTa
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const task = await client.getTask(taskId);
-    if (taskOutcome(task.taskStatus) !== "running") return task;
-    if (Date.now() > deadline) throw new Error(`task ${taskId} still ${task.taskStatus}`);
+    if (taskOutcome(task.status) !== "running") return task;
+    if (Date.now() > deadline) throw new Error(`task ${taskId} still ${task.status}`);
     await sleep(15);
   }
 }
@@ -94,13 +99,13 @@ beforeAll(async () => {
     organizationId: ORGANIZATION_ID,
     taskDelayMs: 60,
   });
+  initialSettings = { ...sim.state.settings };
   client = makeClient();
 });
 
 afterEach(() => {
   sim.faults.clear();
-  sim.state.settings.taskDelayMs = 60;
-  sim.state.settings.taskFailureRate = 0;
+  Object.assign(sim.state.settings, initialSettings);
 });
 
 afterAll(async () => {
@@ -169,12 +174,14 @@ describe("get image", () => {
   it("maps an unknown image to a not-found error", async () => {
     const error = await caught(client.getImage(`${STACKPATH_STACK_ID}/ubuntu/v19990101`));
     expect(error).toBeInstanceOf(UpstreamNotFoundError);
-    expect(error).toMatchObject({ status: 404, code: "NOT_FOUND", operation: "GetImage", source: "coxedge" });
+    expect(error).toMatchObject({ status: 404, code: "1004", operation: "GetImage", source: "coxedge" });
   });
 });
 
 describe("create image", () => {
-  it("goes PENDING → PROCESSING → READY, and the SUCCESS task names the image", async () => {
+  // Task body `{"data":{"id","status","created","result"}}`: coxedge/terraform-provider-coxedge
+  // `coxedge/apiclient/models.go` (TaskStatus reads JSON `status`), cloud-ca/go-cloudca `services/task.go`.
+  it("goes PENDING → PROCESSING → READY, and the SUCCESS task (data.status form) names the image", async () => {
     sim.state.settings.taskDelayMs = 600;
     const name = uniqueName();
     const started = Date.now();
@@ -189,13 +196,13 @@ describe("create image", () => {
 
     const building = (await client.listImages({ imageType: "custom" })).find((image) => image.id === expectedId);
     expect(building?.status).toBe("PENDING");
-    expect((await client.getTask(task.taskId)).taskStatus).toBe("PENDING");
+    expect((await client.getTask(task.taskId)).status).toBe("PENDING");
 
     await sleep(Math.max(0, started + 380 - Date.now()));
     expect((await client.getImage(expectedId)).status).toBe("PROCESSING");
 
     const done = await waitForTask(task.taskId);
-    expect(done).toEqual({ id: task.taskId, taskStatus: "SUCCESS", result: { id: expectedId } });
+    expect(done).toEqual({ id: task.taskId, status: "SUCCESS", created: expect.any(String), result: { id: expectedId } });
     expect(await client.getImage(expectedId)).toMatchObject({
       stackId: sim.state.customStack.stackId,
       family: name.family,
@@ -207,15 +214,40 @@ describe("create image", () => {
     });
   });
 
-  it("ends in FAILURE with the image FAILED when the build fails", async () => {
+  // `FAILED`: the CloudMC docs `source/includes/_getting_started.md` ("PENDING, FAILED and SUCCESS"),
+  // cloudops/cloudmc-services-js-client `src/PollingResolver.js`, cloud-ca/go-cloudca `services/task.go`.
+  it("ends in FAILED (the simulator's default spelling) with the image FAILED when the build fails", async () => {
     sim.state.settings.taskFailureRate = 1;
     const name = uniqueName();
     const task = await client.createImage({ ...name, workloadId: VM_WORKLOAD.id, instanceName: VM_INSTANCE });
     const done = await waitForTask(task.taskId);
-    expect(done.taskStatus).toBe("FAILURE");
+    expect(done.status).toBe("FAILED");
+    expect(taskOutcome(done.status)).toBe("failed");
     expect(done.result?.id).toBeUndefined();
     const image = await client.getImage(`${sim.state.customStack.stackId}/${name.family}/${name.tag}`);
     expect(image.status).toBe("FAILED");
+  });
+
+  // `FAILURE`: coxedge/terraform-provider-coxedge `coxedge/apiclient/tasks.go` (TaskFailed = "FAILURE") and
+  // coxedge/cluster-api-provider-coxedge `pkg/cloud/coxedge/client.go` compare with this spelling.
+  it("can spell a failed task FAILURE instead, which also reads as failed", async () => {
+    sim.state.settings.taskFailureRate = 1;
+    sim.state.settings.taskFailureStatus = "FAILURE";
+    const task = await client.createImage({ ...uniqueName(), workloadId: VM_WORKLOAD.id, instanceName: VM_INSTANCE });
+    const done = await waitForTask(task.taskId);
+    expect(done.status).toBe("FAILURE");
+    expect(taskOutcome(done.status)).toBe("failed");
+  });
+
+  // What an image task's `result` holds is undocumented (`result.id` in coxedge/terraform-provider-coxedge
+  // `coxedge/apiclient/models.go`, `result.workloadId` in coxedge/cluster-api-provider-coxedge
+  // `pkg/cloud/coxedge/client.go`): the simulator can leave the id out.
+  it("can answer a SUCCESS task whose result holds no image id", async () => {
+    sim.state.settings.resultIncludesImageId = false;
+    const task = await client.createImage({ ...uniqueName(), workloadId: VM_WORKLOAD.id, instanceName: VM_INSTANCE });
+    const done = await waitForTask(task.taskId);
+    expect(done).toMatchObject({ status: "SUCCESS", result: {} });
+    expect(done.result?.id).toBeUndefined();
   });
 
   it("rejects the documentation's own example family 'Ubuntu' before sending anything", async () => {
@@ -248,7 +280,9 @@ describe("create image", () => {
     expect((error as CoxEdgeRequestValidationError).field).toBe("tag");
   });
 
-  it("has the server reject the same rules with a CloudMC error body naming the field", async () => {
+  // Error body `{"errors":[{"code":<integer>,"message","context"}]}`: the CloudMC docs
+  // `source/includes/_getting_started.md`; cloud-ca/go-cloudca `api/response.go` (CCAError: Code int, Context).
+  it("has the server reject the same rules with a CloudMC error body (integer code, context naming the field)", async () => {
     const response = await fetch(`${sim.url}/services/${sim.service}/${sim.environment}/images`, {
       method: "POST",
       headers: { "MC-Api-Key": sim.apiKey, "content-type": "application/json" },
@@ -256,7 +290,7 @@ describe("create image", () => {
     });
     expect(response.status).toBe(400);
     expect(await response.json()).toEqual({
-      errors: [{ code: "INVALID_FIELD", field: "family", message: expect.stringContaining('family "Ubuntu"') }],
+      errors: [{ code: 1001, message: expect.stringContaining('family "Ubuntu"'), context: { field: "family" } }],
     });
   });
 
@@ -264,20 +298,27 @@ describe("create image", () => {
     ["a container workload", { workloadId: CONTAINER_WORKLOAD.id, instanceName: CONTAINER_WORKLOAD.instances[0] }, "workloadId"],
     ["an unknown workload", { workloadId: "00000000-0000-4000-8000-000000000000", instanceName: VM_INSTANCE }, "workloadId"],
     ["an instance of another workload", { workloadId: VM_WORKLOAD.id, instanceName: "w-other-0" }, "instanceName"],
-  ])("maps the server's refusal of %s to a validation error naming the field", async (_, source, field) => {
+  ])("maps the server's refusal of %s to a validation error whose message names the field", async (_, source, field) => {
     const error = await caught(client.createImage({ ...uniqueName(), workloadId: source.workloadId, instanceName: source.instanceName ?? "" }));
     expect(error).toBeInstanceOf(UpstreamValidationError);
-    expect(error).toMatchObject({ status: 400, code: "INVALID_FIELD", fieldErrors: [{ field, code: "INVALID_FIELD" }] });
+    expect(error).toMatchObject({ status: 400, code: "1001", upstreamMessage: expect.stringContaining(field) });
+    expect((error as Error).message).toContain((error as UpstreamError).upstreamMessage);
   });
 
-  it("maps an existing family+tag to a conflict", async () => {
+  // No status for a duplicate family+tag is documented; the CloudMC docs `source/includes/_getting_started.md`
+  // list 400 for invalid parameters (and no 409), so 400 is the default and 409 an option.
+  it.each([
+    [400, UpstreamValidationError],
+    [409, UpstreamConflictError],
+  ] as const)("refuses an existing family+tag with %i (conflictStatus), with the upstream message", async (status, errorClass) => {
+    sim.state.settings.conflictStatus = status;
     const existing = (await client.listImages({ imageType: "custom" }))[0];
     if (!existing) throw new Error("the seeded catalog has no custom image");
     const error = await caught(
       client.createImage({ family: existing.family, tag: existing.tag, workloadId: VM_WORKLOAD.id, instanceName: VM_INSTANCE }),
     );
-    expect(error).toBeInstanceOf(UpstreamConflictError);
-    expect(error).toMatchObject({ status: 409 });
+    expect(error).toBeInstanceOf(errorClass);
+    expect(error).toMatchObject({ status, code: "2011", upstreamMessage: expect.stringContaining("already exists") });
   });
 
   it("is not retried on a 5xx, since the image may have been started", async () => {
@@ -290,20 +331,28 @@ describe("create image", () => {
 });
 
 describe("delete image", () => {
-  it("deletes a custom image through a task; the image disappears", async () => {
+  // A delete while the image has a task running: no status is documented, so 400 by default, 409 as an option.
+  it.each([
+    [400, UpstreamValidationError],
+    [409, UpstreamConflictError],
+  ] as const)("deletes a custom image through a task; a second delete meanwhile is refused with %i", async (status, errorClass) => {
+    sim.state.settings.conflictStatus = status;
     const name = uniqueName();
     const created = await client.createImage({ ...name, workloadId: VM_WORKLOAD.id, instanceName: VM_INSTANCE });
     const id = (await waitForTask(created.taskId)).result?.id as string;
 
     const deletion = await client.deleteImage(id);
     expect(deletion).toEqual({ taskId: expect.any(String), taskStatus: "PENDING" });
-    expect(await caught(client.deleteImage(id))).toBeInstanceOf(UpstreamConflictError);
-    expect((await waitForTask(deletion.taskId)).taskStatus).toBe("SUCCESS");
+    const refusal = await caught(client.deleteImage(id));
+    expect(refusal).toBeInstanceOf(errorClass);
+    expect(refusal).toMatchObject({ status, code: "2012", upstreamMessage: expect.stringContaining("task in progress") });
+    expect((await waitForTask(deletion.taskId)).status).toBe("SUCCESS");
 
     expect(await caught(client.getImage(id))).toBeInstanceOf(UpstreamNotFoundError);
     expect((await client.listImages()).some((image) => image.id === id)).toBe(false);
   });
 
+  // The images docs `source/includes/stackpath/_images.md` show a delete answering `"taskStatus": "SUCCESS"`.
   it("settles at once with SUCCESS when the task delay is zero", async () => {
     sim.state.settings.taskDelayMs = 0;
     const image = sim.state.putImage({ ...uniqueName() });
@@ -314,7 +363,7 @@ describe("delete image", () => {
   it("refuses to delete a default StackPath image", async () => {
     const error = await caught(client.deleteImage(DOC_IMAGE_ID));
     expect(error).toBeInstanceOf(UpstreamValidationError);
-    expect(error).toMatchObject({ status: 400, code: "NOT_CUSTOM_IMAGE" });
+    expect(error).toMatchObject({ status: 400, code: "2010", upstreamMessage: expect.stringContaining("only custom images") });
     expect((await client.getImage(DOC_IMAGE_ID)).status).toBe("READY");
   });
 
@@ -330,38 +379,179 @@ describe("tasks", () => {
     expect(error).toMatchObject({ operation: "GetTask", status: 404 });
   });
 
-  it("reads the provider model's `status` spelling and treats unknown statuses as running", async () => {
-    sim.faults.inject({ kind: "status", status: 200, body: { data: { id: "t1", status: "RUNNING" } }, times: 1 });
+  // Documented form: coxedge/terraform-provider-coxedge `coxedge/apiclient/models.go`, cloud-ca/go-cloudca
+  // `services/task.go`, cloudops/cloudmc-services-js-client `src/PollingResolver.js` (body.data.status).
+  it("reads the documented data.status form and treats unknown statuses as running", async () => {
+    sim.faults.inject({ kind: "status", status: 200, body: { data: { id: "t1", status: "RUNNING", created: "2021-04-20T20:58:59.952881-04:00" } }, times: 1 });
     const task = await client.getTask("t1");
-    expect(task.taskStatus).toBe("RUNNING");
-    expect(taskOutcome(task.taskStatus)).toBe("running");
-    expect(isKnownTaskStatus(task.taskStatus)).toBe(false);
-    expect(isKnownTaskStatus("FAILURE")).toBe(true);
+    expect(task).toEqual({ id: "t1", status: "RUNNING", created: "2021-04-20T20:58:59.952881-04:00" });
+    expect(taskOutcome(task.status)).toBe("running");
+    expect(isKnownTaskStatus(task.status)).toBe(false);
+  });
+
+  // Flat form: the "Retrieve a task" example in the CloudMC docs `source/includes/_getting_started.md`.
+  it("also reads the flat {taskId, taskStatus, result} form into the same task", async () => {
+    sim.faults.inject({ kind: "status", status: 200, body: { taskId: "t2", taskStatus: "SUCCESS", result: { id: "img-1", name: "morty" } }, times: 1 });
+    expect(await client.getTask("t2")).toEqual({ id: "t2", status: "SUCCESS", result: { id: "img-1", name: "morty" } });
+  });
+
+  it("tolerates a null or odd result, and names data.status when the status is missing", async () => {
+    sim.faults.inject({ kind: "status", status: 200, body: { data: { id: "t3", status: "PENDING", result: null } }, times: 1 });
+    expect((await client.getTask("t3")).result).toBeUndefined();
+    sim.faults.inject({ kind: "status", status: 200, body: { data: { id: "t4", status: "SUCCESS", result: { id: 42 } } }, times: 1 });
+    expect((await client.getTask("t4")).result?.id).toBeUndefined();
+    sim.faults.inject({ kind: "status", status: 200, body: { data: { id: "t5", taskStatus: "PENDING" } }, times: 1 });
+    expect(await caught(client.getTask("t5"))).toMatchObject({ issuePath: "data.status" });
+  });
+
+  // FAILED (CloudMC docs, cloudops/cloudmc-services-js-client `src/PollingResolver.js`, cloud-ca/go-cloudca
+  // `services/task.go`, which compares case-insensitively) and FAILURE (coxedge/terraform-provider-coxedge
+  // `coxedge/apiclient/tasks.go`, coxedge/cluster-api-provider-coxedge `pkg/cloud/coxedge/client.go`).
+  it.each([
+    ["SUCCESS", "succeeded"],
+    ["success", "succeeded"],
+    ["FAILED", "failed"],
+    ["Failed", "failed"],
+    ["FAILURE", "failed"],
+    ["failure", "failed"],
+    ["PENDING", "running"],
+    ["IN_PROGRESS", "running"],
+  ] as const)("reads task status %s as %s", (status, outcome) => {
+    expect(taskOutcome(status)).toBe(outcome);
+    expect(isKnownTaskStatus(status)).toBe(outcome !== "running" || status === "PENDING");
+  });
+
+  // "a task will only stay alive for 30 minutes (in general)": the CloudMC docs `source/includes/_getting_started.md`.
+  it("expires tasks after taskTtlMs (30 minutes by default): GetTask then answers 404", async () => {
+    expect(initialSettings.taskTtlMs).toBe(30 * 60_000);
+    sim.state.settings.taskTtlMs = 150;
+    const task = await client.createImage({ ...uniqueName(), workloadId: VM_WORKLOAD.id, instanceName: VM_INSTANCE });
+    expect((await client.getTask(task.taskId)).id).toBe(task.taskId);
+    await sleep(200);
+    const error = await caught(client.getTask(task.taskId));
+    expect(error).toBeInstanceOf(UpstreamNotFoundError);
+    expect(error).toMatchObject({ status: 404, code: "1004" });
   });
 });
 
-describe("auth", () => {
-  it("maps a wrong API key to an auth error without the key in it", async () => {
+describe("errors", () => {
+  // The documented body: the CloudMC docs `source/includes/_getting_started.md` (code 2012 with context);
+  // cloud-ca/go-cloudca `api/response.go` reads `code` as an int.
+  it("keeps the message and code of the documented body with an integer code and context", async () => {
+    const message = "Cannot stop an instance that isn't in the running state";
+    const context = { id: "4534cc36-bc46-48bc-ac5c-3ee4e42f0a44", currentState: "Stopped", expectedStates: ["Running"], type: "instances" };
+    sim.faults.inject({ kind: "status", status: 400, body: { errors: [{ code: 2012, message, context }] }, times: 1 });
+    const error = await caught(client.getImage(DOC_IMAGE_ID));
+    expect(error).toBeInstanceOf(UpstreamValidationError);
+    expect(error).toMatchObject({ status: 400, code: "2012", upstreamMessage: message });
+    expect((error as Error).message).toContain(`2012: ${message}`);
+  });
+
+  it("reads a string errorCode, and joins the messages of several errors", async () => {
+    sim.faults.inject({
+      kind: "status",
+      status: 400,
+      body: { errors: [{ code: 3001, errorCode: "QUOTA_EXCEEDED", message: "quota exceeded" }, { code: 3002, message: "too many images" }] },
+      times: 1,
+    });
+    expect(await caught(client.getImage(DOC_IMAGE_ID))).toMatchObject({ code: "QUOTA_EXCEEDED", upstreamMessage: "quota exceeded; too many images" });
+  });
+
+  it("still reads the older form with a string code and a field", async () => {
+    sim.faults.inject({ kind: "status", status: 400, body: { errors: [{ code: "INVALID_FIELD", field: "family", message: "family is invalid" }] }, times: 1 });
+    const error = await caught(client.getImage(DOC_IMAGE_ID));
+    expect(error).toMatchObject({ code: "INVALID_FIELD", upstreamMessage: "family is invalid", fieldErrors: [{ field: "family", code: "INVALID_FIELD", message: "family is invalid" }] });
+  });
+
+  it.each([
+    ["an odd code next to a good message", { errors: [{ code: null, message: "kept", context: "not an object" }] }, "kept"],
+    ["an error that is not an object", { errors: ["oops", { code: 1, message: "second" }] }, "second"],
+    ["errors that are not a list", { errors: "nope", message: "top-level" }, "top-level"],
+    ["a body that is not an object", "just text", undefined],
+  ])("maps a body with %s by status, keeping what it can", async (_, body, upstreamMessage) => {
+    sim.faults.inject({ kind: "status", status: 500, body, times: 3 });
+    const error = await caught(client.getImage(DOC_IMAGE_ID));
+    expect(error).toBeInstanceOf(UpstreamServerError);
+    expect((error as UpstreamError).upstreamMessage).toBe(upstreamMessage);
+  });
+
+  it("answers 405 for a method an endpoint does not take (documented), with the error body", async () => {
+    const response = await fetch(`${sim.url}/services/${sim.service}/${sim.environment}/images`, { method: "PUT", headers: { "MC-Api-Key": sim.apiKey } });
+    expect(response.status).toBe(405);
+    expect(await response.json()).toEqual({ errors: [{ code: 1005, message: expect.any(String), context: {} }] });
+  });
+
+  it("answers an oversized create body with 400 (413 is not among the documented statuses)", async () => {
+    const response = await fetch(`${sim.url}/services/${sim.service}/${sim.environment}/images`, {
+      method: "POST",
+      headers: { "MC-Api-Key": sim.apiKey, "content-type": "application/json" },
+      body: JSON.stringify({ description: "x".repeat(70_000) }),
+    });
+    expect(response.status).toBe(400);
+    expect(((await response.json()) as { errors: { code: number }[] }).errors[0]?.code).toBe(1000);
+  });
+});
+
+describe("auth and organisation", () => {
+  // A bad key's answer is undocumented; 403 "Not authorized" is the documented status (the CloudMC docs
+  // `source/includes/_getting_started.md` list no 401), so 403 is the default and 401 an option.
+  it("maps a wrong API key to 403 by default, without the key in the error", async () => {
     const wrongKey = `${sim.apiKey}-wrong`;
     const error = await caught(makeClient({ apiKey: wrongKey }).listImages());
-    expect(error).toBeInstanceOf(UpstreamAuthError);
-    expect(error).toMatchObject({ status: 401, code: "UNAUTHORIZED" });
+    expect(error).toBeInstanceOf(UpstreamPermissionError);
+    expect(error).toMatchObject({ status: 403, code: "1003" });
     expect(JSON.stringify(error) + String(error)).not.toContain(wrongKey);
   });
 
-  it("answers 401 with a CloudMC error body when the header is missing", async () => {
-    const response = await fetch(`${sim.url}/tasks/anything`);
-    expect(response.status).toBe(401);
-    expect(await response.json()).toEqual({ errors: [{ code: "UNAUTHORIZED", message: expect.any(String) }] });
+  it("can answer a wrong API key with 401 instead (authFailureStatus), mapped to an auth error", async () => {
+    sim.state.settings.authFailureStatus = 401;
+    const error = await caught(makeClient({ apiKey: "wrong" }).listImages());
+    expect(error).toBeInstanceOf(UpstreamAuthError);
+    expect(error).toMatchObject({ status: 401, code: "1003" });
   });
 
-  it("accepts requests without organizationId, and refuses another organization with 403", async () => {
+  it("answers 403 with a CloudMC error body when the header is missing", async () => {
+    const response = await fetch(`${sim.url}/tasks/anything`);
+    expect(response.status).toBe(403);
+    expect(await response.json()).toEqual({ errors: [{ code: 1003, message: expect.any(String), context: {} }] });
+  });
+
+  // `org_id` query parameter: the CloudMC docs `source/includes/_getting_started.md` ("Working with
+  // sub-organizations"); the simulator refuses another organisation, so every call proves it is sent.
+  it("sends org_id on every call, tasks included: another organisation is refused everywhere with 403", async () => {
+    const other = makeClient({ organizationId: "another-org" });
+    const calls: [string, () => Promise<unknown>][] = [
+      ["ListImages", () => other.listImages()],
+      ["GetImage", () => other.getImage(DOC_IMAGE_ID)],
+      ["CreateImage", () => other.createImage({ ...uniqueName(), workloadId: VM_WORKLOAD.id, instanceName: VM_INSTANCE })],
+      ["DeleteImage", () => other.deleteImage(DOC_IMAGE_ID)],
+      ["GetTask", () => other.getTask("00000000-0000-4000-8000-000000000000")],
+    ];
+    for (const [operation, call] of calls) {
+      const error = await caught(call());
+      expect(error, operation).toBeInstanceOf(UpstreamPermissionError);
+      expect(error).toMatchObject({ operation, status: 403, upstreamMessage: expect.stringContaining("another-org") });
+    }
+  });
+
+  it("accepts requests without org_id, and ignores an organizationId query parameter (not the API's name)", async () => {
     expect((await makeClient({ organizationId: undefined }).listImages()).length).toBeGreaterThan(0);
-    const error = await caught(makeClient({ organizationId: "another-org" }).listImages());
-    expect(error).toBeInstanceOf(UpstreamPermissionError);
+    const response = await fetch(`${sim.url}/services/${sim.service}/${sim.environment}/images?organizationId=another-org`, {
+      headers: { "MC-Api-Key": sim.apiKey },
+    });
+    expect(response.status).toBe(200);
+    await response.body?.cancel();
   });
 
   it("scrubs the API key from upstream messages that echo it", async () => {
+    sim.faults.inject({ kind: "status", status: 403, body: { errors: [{ code: 1003, message: `key ${sim.apiKey} is revoked`, context: {} }] }, times: 1 });
+    const error = await caught(client.listImages());
+    expect(error).toBeInstanceOf(UpstreamPermissionError);
+    expect((error as UpstreamError).upstreamMessage).toBe("key [redacted] is revoked");
+    expectNoApiKey(error);
+  });
+
+  it("scrubs the key from a top-level message too", async () => {
     sim.faults.inject({ kind: "status", status: 401, body: { message: `key ${sim.apiKey} is revoked` }, times: 1 });
     const error = await caught(client.listImages());
     expect(error).toBeInstanceOf(UpstreamAuthError);
@@ -393,7 +583,7 @@ describe("resilience", () => {
     const before = sim.counters.get("ListImages");
     const error = await caught(client.listImages());
     expect(error).toBeInstanceOf(UpstreamServerError);
-    expect(error).toMatchObject({ status: 500, code: "INTERNAL_SERVER_ERROR" });
+    expect(error).toMatchObject({ status: 500, code: "1500", upstreamMessage: "Internal Server Error" });
     expect(sim.counters.get("ListImages")).toBe(before + 3);
     expectNoApiKey(error);
   });
@@ -491,6 +681,53 @@ describe("simulator hooks", () => {
       for (const id of modifiedIds) expect(after.get(id)?.description).not.toBe(original.get(id)?.description);
     } finally {
       await drift.close();
+    }
+  });
+
+  // "Only non-deprecated images are returned by default": the images docs `source/includes/stackpath/_images.md`.
+  // How to ask for deprecated ones is undocumented, so the flag's name is a setting, with none by default.
+  it("hides deprecated images from ListImages, serves them by id, and lists them only through the configured flag", async () => {
+    const own = await startCoxEdgeSimulator({ catalog: { images: 6, seed: 4 } });
+    const ownClient = makeClient({ baseUrl: own.url, apiKey: own.apiKey, organizationId: undefined });
+    const list = async (query: string) => {
+      const response = await fetch(`${own.url}/services/${own.service}/${own.environment}/images${query}`, { headers: { "MC-Api-Key": own.apiKey } });
+      return (await response.json()) as { data: { id: string }[]; metadata: { recordCount: number } };
+    };
+    try {
+      const image = own.state.snapshot()[0];
+      if (!image) throw new Error("empty catalog");
+      own.state.deprecateImage(image.id);
+      const listed = await ownClient.listImages();
+      expect(listed).toHaveLength(5);
+      expect(listed.map((listedImage) => listedImage.id)).not.toContain(image.id);
+      expect(await ownClient.getImage(image.id)).toEqual(image);
+      expect((await list("?includeDeprecated=true")).data).toHaveLength(5);
+
+      own.state.settings.includeDeprecatedParam = "includeDeprecated";
+      const withDeprecated = await list("?includeDeprecated=true");
+      expect(withDeprecated.metadata.recordCount).toBe(6);
+      expect(withDeprecated.data.find((listedImage) => listedImage.id === image.id)).toEqual(image);
+      expect((await list("")).data).toHaveLength(5);
+    } finally {
+      await own.close();
+    }
+  });
+
+  it("takes every setting as a start option, and keeps the defaults for the others", async () => {
+    const tuned = await startCoxEdgeSimulator({ catalog: { images: 1 }, taskFailureStatus: "FAILURE", taskTtlMs: 5, conflictStatus: 409, authFailureStatus: 401, includeDeprecatedParam: "all" });
+    try {
+      expect(tuned.state.settings).toEqual({
+        taskDelayMs: 100,
+        taskFailureRate: 0,
+        taskFailureStatus: "FAILURE",
+        taskTtlMs: 5,
+        resultIncludesImageId: true,
+        conflictStatus: 409,
+        authFailureStatus: 401,
+        includeDeprecatedParam: "all",
+      });
+    } finally {
+      await tuned.close();
     }
   });
 

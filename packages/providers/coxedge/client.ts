@@ -14,10 +14,11 @@ import {
   imageResponseSchema,
   taskResponseSchema,
   taskStartedResponseSchema,
+  TASK_FAILURE_STATUSES,
   TASK_STATUSES,
+  type CoxEdgeErrorItem,
   type CoxEdgeImage,
   type CoxEdgeTask,
-  type KnownTaskStatus,
   type TaskStarted,
 } from "./schemas";
 import { checkCreateImageRequest, type CreateImageRequest, type FieldProblem } from "./validation";
@@ -31,7 +32,7 @@ export interface CoxEdgeClientOptions {
   environment: string;
   /** Sent as MC-Api-Key; never logged nor put in errors. */
   apiKey: string;
-  /** Sent as the organizationId query parameter when set. */
+  /** Sent as the `org_id` query parameter on every call (tasks included) when set; omitted, the key's own organisation. */
   organizationId?: string;
   /** Per attempt. Default 30 s. */
   timeoutMs?: number;
@@ -55,16 +56,17 @@ export class CoxEdgeRequestValidationError extends Error {
   }
 }
 
-/** How a task status reads: the provider treats anything but SUCCESS/FAILURE as still running. */
+/** How a task status reads, in any letter case: SUCCESS, FAILED or FAILURE (both spellings are in use), else running. */
 export function taskOutcome(taskStatus: string): "running" | "succeeded" | "failed" {
-  if (taskStatus === "SUCCESS") return "succeeded";
-  if (taskStatus === "FAILURE") return "failed";
+  const status = taskStatus.toUpperCase();
+  if (status === "SUCCESS") return "succeeded";
+  if ((TASK_FAILURE_STATUSES as readonly string[]).includes(status)) return "failed";
   return "running";
 }
 
-/** Whether the status is one the API is known to send; callers log the others. */
-export function isKnownTaskStatus(taskStatus: string): taskStatus is KnownTaskStatus {
-  return (TASK_STATUSES as readonly string[]).includes(taskStatus);
+/** Whether the status (in any letter case) is one the API is known to send; callers log the others. */
+export function isKnownTaskStatus(taskStatus: string): boolean {
+  return (TASK_STATUSES as readonly string[]).includes(taskStatus.toUpperCase());
 }
 
 export class CoxEdgeClient {
@@ -95,7 +97,7 @@ export class CoxEdgeClient {
       operation,
       method: "GET",
       path: this.imagesPath,
-      query: { imageType: filter.imageType, organizationId: this.organizationId },
+      query: this.query({ imageType: filter.imageType }),
       schema: imageListResponseSchema,
     });
     const { data, metadata } = response.data;
@@ -124,7 +126,7 @@ export class CoxEdgeClient {
       operation: "GetImage",
       method: "GET",
       path: this.imagePath(id),
-      query: { organizationId: this.organizationId },
+      query: this.query(),
       schema: imageResponseSchema,
     });
     return response.data.data;
@@ -138,7 +140,7 @@ export class CoxEdgeClient {
       operation: "CreateImage",
       method: "POST",
       path: this.imagesPath,
-      query: { organizationId: this.organizationId },
+      query: this.query(),
       body: check.request,
       schema: taskStartedResponseSchema,
     });
@@ -151,27 +153,35 @@ export class CoxEdgeClient {
       operation: "DeleteImage",
       method: "DELETE",
       path: this.imagePath(id),
-      query: { organizationId: this.organizationId },
+      query: this.query(),
       schema: taskStartedResponseSchema,
     });
     return response.data;
   }
 
-  /** Status of a create/delete task; on SUCCESS `result.id` is the image id. */
+  /**
+   * Status of a create/delete task, in either body form. On SUCCESS `result.id` may be the image id.
+   * Tasks live about 30 minutes, then this answers 404 (UpstreamNotFoundError).
+   */
   async getTask(taskId: string): Promise<CoxEdgeTask> {
     if (taskId === "") throw new TypeError("coxedge GetTask: empty task id");
     const response = await this.http.request({
       operation: "GetTask",
       method: "GET",
       path: `/tasks/${encodeURIComponent(taskId)}`,
-      query: { organizationId: this.organizationId },
+      query: this.query(),
       schema: taskResponseSchema,
     });
-    return response.data.data;
+    return response.data;
   }
 
   async close(): Promise<void> {
     await this.http.close();
+  }
+
+  /** The organisation goes on every call, tasks included, as `org_id` (the CloudMC docs' name for it). */
+  private query(parameters: Record<string, string | undefined> = {}): Record<string, string | undefined> {
+    return { ...parameters, org_id: this.organizationId };
   }
 
   /** The id's slashes stay path separators (it is the rest of the path); each part is encoded. */
@@ -183,21 +193,24 @@ export class CoxEdgeClient {
 }
 
 /**
- * Maps CloudMC-style error bodies (`errors: [{code, message, field?}]` or `message`) to typed errors.
- * The API key is scrubbed from upstream messages in case an error echoes it.
+ * Maps CloudMC error bodies to typed errors: every `errors[].message` (and a top-level `message`) becomes
+ * the upstream message, the first error's code the string `code` (`errorCode` when given, else the
+ * integer `code`, e.g. "2012"). The API key is scrubbed from messages in case an error echoes it.
  */
 export function mapCoxEdgeError({ body, details }: UpstreamErrorResponse, apiKey: string): UpstreamError {
-  const parsed = errorBodySchema.safeParse(body);
-  const errors = (parsed.success ? parsed.data.errors : undefined) ?? [];
-  const messages = [...errors.map((error) => error.message), parsed.success ? parsed.data.message : undefined];
-  const upstreamMessage = messages.filter((message) => message !== undefined && message !== "").join("; ");
+  const { errors = [], message } = errorBodySchema.parse(body);
   const scrub = (text: string) => (apiKey === "" ? text : text.replaceAll(apiKey, "[redacted]"));
+  const upstreamMessage = [...errors.map((error) => error.message), message].filter((text) => text !== undefined && text !== "").join("; ");
   return errorForStatus({
     ...details,
-    code: errors[0]?.code,
+    code: errors[0] && errorCode(errors[0]),
     upstreamMessage: upstreamMessage === "" ? undefined : scrub(upstreamMessage),
     fieldErrors: errors.flatMap((error) =>
-      error.field === undefined ? [] : [{ field: error.field, code: error.code, message: error.message && scrub(error.message) }],
+      error.field === undefined ? [] : [{ field: error.field, code: errorCode(error), message: error.message && scrub(error.message) }],
     ),
   });
+}
+
+function errorCode(error: CoxEdgeErrorItem): string | undefined {
+  return error.errorCode ?? (error.code === undefined ? undefined : String(error.code));
 }

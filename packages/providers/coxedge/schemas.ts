@@ -31,43 +31,72 @@ export type ImageListResponse = z.infer<typeof imageListResponseSchema>;
 
 export const imageResponseSchema = z.object({ data: imageSchema });
 
-/** Terminal and running values the provider's own client knows; anything else counts as still running. */
-export const TASK_STATUSES = ["PENDING", "SUCCESS", "FAILURE"] as const;
+/**
+ * Task statuses known from public sources. Failure has two spellings: `FAILED` in the CloudMC API docs
+ * (`source/includes/_getting_started.md`), cloudops/cloudmc-services-js-client `src/PollingResolver.js` and
+ * cloud-ca/go-cloudca `services/task.go`; `FAILURE` in coxedge/terraform-provider-coxedge
+ * `coxedge/apiclient/tasks.go` and coxedge/cluster-api-provider-coxedge `pkg/cloud/coxedge/client.go`.
+ */
+export const TASK_FAILURE_STATUSES = ["FAILED", "FAILURE"] as const;
+export type TaskFailureStatus = (typeof TASK_FAILURE_STATUSES)[number];
+export const TASK_STATUSES = ["PENDING", "SUCCESS", ...TASK_FAILURE_STATUSES] as const;
 export type KnownTaskStatus = (typeof TASK_STATUSES)[number];
 
-/** What create and delete answer: the task to poll. */
+/** What create and delete answer: the task to poll (its status may already be final). */
 export const taskStartedResponseSchema = z.object({
   taskId: z.string().min(1),
   taskStatus: z.string().min(1),
 });
 export type TaskStarted = z.infer<typeof taskStartedResponseSchema>;
 
-const taskDataSchema = z.object({
-  id: z.string().optional(),
-  taskStatus: z.string().min(1),
-  result: z.object({ id: z.string().optional() }).optional(),
+/** Accepts a value of the expected type; anything else reads as absent instead of failing the whole body. */
+const lenient = <T extends z.ZodType>(schema: T) => schema.optional().catch(undefined);
+
+const taskSchema = z.object({
+  id: z.string().min(1),
+  status: z.string().min(1),
+  created: z.string().optional(),
+  /**
+   * Depends on the operation (`result.id` in the terraform client, `result.workloadId` in the cluster-api
+   * one); only a string `id` is read, the rest is kept as is, and a null or odd `result` reads as absent.
+   */
+  result: lenient(z.looseObject({ id: lenient(z.string().min(1)) })),
 });
+/** A task, whichever form it came in. */
+export type CoxEdgeTask = z.infer<typeof taskSchema>;
+
+/** The flat `{taskId, taskStatus, result?}` form rewritten as the documented `{data: {id, status, result}}`. */
+function wrapFlatTask(body: unknown): unknown {
+  if (typeof body !== "object" || body === null || "data" in body || !("taskId" in body)) return body;
+  const { taskId, taskStatus, result } = body as Record<string, unknown>;
+  return { data: { id: taskId, status: taskStatus, result } };
+}
 
 /**
- * `GET /tasks/{id}`. The notes document `data.taskStatus`; the terraform provider's Go model reads
- * `data.status`, so that spelling is accepted as a fallback rather than failing every poll.
+ * `GET /tasks/{id}`: `{"data":{"id","status","created","result"}}` in every client (terraform, cluster-api,
+ * the vendor's JS client, go-cloudca); one generic CloudMC docs section shows the flat form, accepted too.
+ * Both are read through one schema, so a mismatch names the documented field (`data.status`).
  */
-export const taskResponseSchema = z.object({
-  data: z.preprocess(
-    (data) =>
-      typeof data === "object" && data !== null && !("taskStatus" in data) && "status" in data
-        ? { ...data, taskStatus: (data as { status: unknown }).status }
-        : data,
-    taskDataSchema,
-  ),
-});
-export type CoxEdgeTask = z.infer<typeof taskResponseSchema>["data"];
+export const taskResponseSchema = z.preprocess(wrapFlatTask, z.object({ data: taskSchema })).transform(({ data }) => data);
 
-/** CloudMC-style error body: a list of `{code, message, field?}` and/or a single `message`. */
-export const errorBodySchema = z.object({
-  errors: z
-    .array(z.object({ code: z.string().optional(), message: z.string().optional(), field: z.string().optional() }))
-    .optional(),
-  message: z.string().optional(),
+/**
+ * One CloudMC error: `{code: <integer>, message, context}` in the docs; newer bodies add a string
+ * `errorCode`; an older form had a string `code` and a `field`. Each field is read leniently so that an
+ * unexpected one never costs the message.
+ */
+const errorItemSchema = z.object({
+  code: lenient(z.union([z.int(), z.string()])),
+  errorCode: lenient(z.string()),
+  message: lenient(z.string()),
+  field: lenient(z.string()),
+  context: lenient(z.record(z.string(), z.unknown())),
 });
-export type CoxEdgeErrorBody = z.infer<typeof errorBodySchema>;
+export type CoxEdgeErrorItem = z.infer<typeof errorItemSchema>;
+
+/** CloudMC error body: `errors: [...]` and/or a single `message`; never fails (a non-object reads as empty). */
+export const errorBodySchema = z
+  .object({
+    errors: lenient(z.array(errorItemSchema.catch({}))),
+    message: lenient(z.string()),
+  })
+  .catch({});

@@ -1,6 +1,7 @@
-// A loopback HTTP server that behaves like the Cox Edge images and tasks API: same paths, shapes,
-// status codes and CloudMC-style error bodies. Domain state lives in sim-state.ts; fault injection,
-// counters and the server itself come from the shared simulator layer.
+// A loopback HTTP server that behaves like the Cox Edge images and tasks API: same paths, shapes and
+// documented status codes (200, 400, 403, 404, 405, 500), CloudMC error bodies with integer codes.
+// Domain state lives in state.ts; fault injection, counters and the server itself come from the shared
+// simulator layer. What no public source shows is a setting (CoxEdgeSimSettings), never a fixed answer.
 import { randomBytes } from "node:crypto";
 import { STATUS_CODES } from "node:http";
 import {
@@ -14,12 +15,21 @@ import {
   type TokenBucketOptions,
 } from "../kit";
 import type { CatalogOptions } from "./catalog";
-import { CoxEdgeSimState, SimApiError, type ImageType, type SimTask, type SimWorkload } from "./state";
+import {
+  CoxEdgeSimState,
+  SIM_ERROR_CODES,
+  SimApiError,
+  type CoxEdgeSimSettings,
+  type ImageType,
+  type SimTask,
+  type SimWorkload,
+} from "./state";
 
 export const COXEDGE_API_PATH = "/api/v2";
 const MAX_BODY_BYTES = 64 * 1024;
 
-export interface CoxEdgeSimulatorOptions {
+/** Settings (task delay, failure rate and spelling, task lifetime, guessed statuses...) start from these options. */
+export interface CoxEdgeSimulatorOptions extends Partial<CoxEdgeSimSettings> {
   /** Port on 127.0.0.1; 0 or omitted picks a free one. */
   port?: number;
   /** Service code. Default "edge-services". */
@@ -28,19 +38,15 @@ export interface CoxEdgeSimulatorOptions {
   environment?: string;
   /** The only accepted MC-Api-Key. Default: a random one. */
   apiKey?: string;
-  /** When set, requests naming another organizationId are refused with 403. */
+  /** When set, requests whose `org_id` names another organisation are refused with 403. */
   organizationId?: string;
   /** Initial catalog. Default: 10 images. */
   catalog?: CatalogOptions;
   /** Workloads that images can be created from. Default: DEFAULT_SIM_WORKLOADS. */
   workloads?: readonly SimWorkload[];
-  /** Default 100 ms. */
-  taskDelayMs?: number;
-  /** Default 0. */
-  taskFailureRate?: number;
   /** Seeds task outcomes, churn and probabilistic faults. Default 1. */
   seed?: number;
-  /** Per-API-key token bucket; 429 with Retry-After when empty. Off by default. */
+  /** Per-API-key token bucket; 429 with Retry-After when empty (undocumented status). Off by default. */
   rateLimit?: TokenBucketOptions;
 }
 
@@ -51,7 +57,7 @@ export interface CoxEdgeSimulator {
   environment: string;
   apiKey: string;
   organizationId: string | undefined;
-  /** Catalog, workloads and task settings; hooks for tests and benchmarks. */
+  /** Catalog, workloads and `settings`; hooks for tests and benchmarks. */
   state: CoxEdgeSimState;
   faults: FaultController;
   /** Requests per endpoint: ListImages, GetImage, CreateImage, DeleteImage, GetTask, Other. */
@@ -59,71 +65,79 @@ export interface CoxEdgeSimulator {
   close(): Promise<void>;
 }
 
+type Endpoint = "ListImages" | "GetImage" | "CreateImage" | "DeleteImage" | "GetTask";
+
 interface Route {
-  endpoint: "ListImages" | "GetImage" | "CreateImage" | "DeleteImage" | "GetTask";
+  endpoint: Endpoint;
   /** Image id (may contain slashes) or task id. */
   id?: string;
 }
+
+type Resource = { kind: "images" } | { kind: "image"; id: string } | { kind: "task"; id: string };
+
+const ENDPOINTS: Record<Resource["kind"], Partial<Record<string, Endpoint>>> = {
+  images: { GET: "ListImages", POST: "CreateImage" },
+  image: { GET: "GetImage", DELETE: "DeleteImage" },
+  task: { GET: "GetTask" },
+};
 
 export async function startCoxEdgeSimulator(options: CoxEdgeSimulatorOptions = {}): Promise<CoxEdgeSimulator> {
   const service = options.service ?? "edge-services";
   const environment = options.environment ?? "test-area";
   const apiKey = options.apiKey ?? randomBytes(24).toString("base64url");
   const seed = options.seed ?? 1;
-  const state = new CoxEdgeSimState({
-    environment,
-    workloads: options.workloads,
-    seed,
-    taskDelayMs: options.taskDelayMs ?? 100,
-    taskFailureRate: options.taskFailureRate ?? 0,
-  });
+  const state = new CoxEdgeSimState({ environment, workloads: options.workloads, seed, settings: options });
   state.seed(options.catalog ?? { images: 10, seed });
   const faultRandom = new SeededRandom(seed);
   const limiter = options.rateLimit ? new TokenBucketLimiter(options.rateLimit) : undefined;
-  const servicePrefix = `${COXEDGE_API_PATH}/services/${encodeURIComponent(service)}/${encodeURIComponent(environment)}/images`;
+  const imagesPath = `${COXEDGE_API_PATH}/services/${encodeURIComponent(service)}/${encodeURIComponent(environment)}/images`;
+  const tasksPath = `${COXEDGE_API_PATH}/tasks`;
+
+  function resourceAt(path: string): Resource | undefined {
+    if (path === imagesPath) return { kind: "images" };
+    // The image id is `stackId/family/tag`: the whole rest of the path, one encoded segment per part.
+    const imageId = path.startsWith(`${imagesPath}/`) ? decodeSegments(path.slice(imagesPath.length + 1)) : undefined;
+    if (imageId) return { kind: "image", id: imageId };
+    const taskId = path.startsWith(`${tasksPath}/`) ? decodeSegments(path.slice(tasksPath.length + 1)) : undefined;
+    if (taskId && !taskId.includes("/")) return { kind: "task", id: taskId };
+    return undefined;
+  }
 
   function route(request: SimRequest): Route | undefined {
-    const { method, path } = request;
-    if (path === servicePrefix) {
-      if (method === "GET") return { endpoint: "ListImages" };
-      if (method === "POST") return { endpoint: "CreateImage" };
-    } else if (path.startsWith(`${servicePrefix}/`)) {
-      // The image id is `stackId/family/tag`: the whole rest of the path, one encoded segment per part.
-      const id = decodeSegments(path.slice(servicePrefix.length + 1));
-      if (id && method === "GET") return { endpoint: "GetImage", id };
-      if (id && method === "DELETE") return { endpoint: "DeleteImage", id };
-    } else if (path.startsWith(`${COXEDGE_API_PATH}/tasks/`) && method === "GET") {
-      const id = decodeSegments(path.slice(`${COXEDGE_API_PATH}/tasks/`.length));
-      if (id && !id.includes("/")) return { endpoint: "GetTask", id };
-    }
-    return undefined;
+    const resource = resourceAt(request.path);
+    const endpoint = resource && ENDPOINTS[resource.kind][request.method];
+    return endpoint && { endpoint, id: resource.kind === "images" ? undefined : resource.id };
   }
 
   async function handle(request: SimRequest): Promise<SimResponse> {
     try {
       if (request.headers["mc-api-key"] !== apiKey) {
-        throw new SimApiError(401, "UNAUTHORIZED", "Missing or invalid MC-Api-Key");
+        throw new SimApiError(state.settings.authFailureStatus, SIM_ERROR_CODES.notAuthorized, "Missing or invalid MC-Api-Key");
       }
       if (limiter && !limiter.take(apiKey)) {
-        return { status: 429, headers: { "retry-after": "1" }, body: errorBody("TOO_MANY_REQUESTS", "Rate limit exceeded") };
+        return { status: 429, headers: { "retry-after": "1" }, body: errorBody(SIM_ERROR_CODES.rateLimited, "Rate limit exceeded") };
       }
-      const organizationId = request.query.get("organizationId");
-      if (options.organizationId && organizationId !== null && organizationId !== options.organizationId) {
-        throw new SimApiError(403, "FORBIDDEN", `Environment ${environment} does not belong to organization ${organizationId}`);
+      const orgId = request.query.get("org_id");
+      if (options.organizationId && orgId !== null && orgId !== options.organizationId) {
+        throw new SimApiError(403, SIM_ERROR_CODES.notAuthorized, `Environment ${environment} does not belong to organization ${orgId}`, {
+          org_id: orgId,
+        });
       }
       const matched = route(request);
-      if (!matched) throw new SimApiError(404, "NOT_FOUND", `No route for ${request.method} ${request.path}`);
+      if (!matched) throw unrouted(request, resourceAt(request.path) !== undefined);
       return await respond(matched, request);
     } catch (error) {
       if (!(error instanceof SimApiError)) throw error;
-      return { status: error.status, body: errorBody(error.code, error.message, error.field) };
+      return { status: error.status, body: errorBody(error.code, error.message, error.context) };
     }
   }
 
   async function respond({ endpoint, id = "" }: Route, request: SimRequest): Promise<SimResponse> {
     switch (endpoint) {
       case "ListImages": {
-        const images = state.listImages(imageTypeFilter(request.query.get("imageType")));
+        const flag = state.settings.includeDeprecatedParam;
+        const includeDeprecated = flag !== undefined && request.query.get(flag) === "true";
+        const images = state.listImages(imageTypeFilter(request.query.get("imageType")), includeDeprecated);
         return { status: 200, body: { data: images, metadata: { recordCount: images.length } } };
       }
       case "GetImage":
@@ -133,7 +147,7 @@ export async function startCoxEdgeSimulator(options: CoxEdgeSimulatorOptions = {
       case "DeleteImage":
         return taskStarted(state.deleteImage(id));
       case "GetTask":
-        return { status: 200, body: { data: taskView(state.getTask(id)) } };
+        return { status: 200, body: { data: taskView(state.getTask(id), state.settings.resultIncludesImageId) } };
     }
   }
 
@@ -158,6 +172,13 @@ export async function startCoxEdgeSimulator(options: CoxEdgeSimulatorOptions = {
   };
 }
 
+/** 405 for a known path with a method it does not take, 404 for anything else (both documented). */
+function unrouted(request: SimRequest, knownPath: boolean): SimApiError {
+  return knownPath
+    ? new SimApiError(405, SIM_ERROR_CODES.methodNotAllowed, `Method ${request.method} is not allowed on ${request.path}`)
+    : new SimApiError(404, SIM_ERROR_CODES.notFound, `No route for ${request.method} ${request.path}`);
+}
+
 /**
  * Decodes each path segment; undefined (so 404) for empty or badly encoded segments, and for an
  * encoded slash, which servlet containers in front of APIs like this one refuse by default.
@@ -177,34 +198,38 @@ function imageTypeFilter(value: string | null): ImageType | undefined {
 }
 
 async function readJsonBody(request: SimRequest): Promise<unknown> {
+  // 400 for both: it is the documented status for invalid parameters (413 is not among them).
   const text = await request.readBody(MAX_BODY_BYTES).catch(() => {
-    throw new SimApiError(413, "PAYLOAD_TOO_LARGE", `Request body exceeds ${MAX_BODY_BYTES} bytes`);
+    throw new SimApiError(400, SIM_ERROR_CODES.badRequest, `Request body exceeds ${MAX_BODY_BYTES} bytes`);
   });
   try {
     return JSON.parse(text);
   } catch {
-    throw new SimApiError(400, "INVALID_JSON", "Request body is not valid JSON");
+    throw new SimApiError(400, SIM_ERROR_CODES.badRequest, "Request body is not valid JSON");
   }
 }
 
+/** Create and delete answer `{taskId, taskStatus}` (the images docs' examples). */
 function taskStarted(task: SimTask): SimResponse {
-  return { status: 200, body: { taskId: task.id, taskStatus: task.taskStatus } };
+  return { status: 200, body: { taskId: task.id, taskStatus: task.status } };
 }
 
-function taskView(task: SimTask): Record<string, unknown> {
-  return {
-    id: task.id,
-    type: task.type,
-    taskStatus: task.taskStatus,
-    created: task.createdAt,
-    ...(task.taskStatus === "SUCCESS" ? { result: { id: task.imageId } } : {}),
-  };
+/** GET /tasks/{id} answers `{"data":{"id","status","created","result"}}`; `result` only on SUCCESS. */
+function taskView(task: SimTask, resultIncludesImageId: boolean): Record<string, unknown> {
+  const result = resultIncludesImageId ? { id: task.imageId } : {};
+  return { id: task.id, status: task.status, created: task.createdAt, ...(task.status === "SUCCESS" ? { result } : {}) };
 }
 
-function errorBody(code: string, message: string, field?: string): unknown {
-  return { errors: [{ code, message, ...(field ? { field } : {}) }] };
+function errorBody(code: number, message: string, context: Record<string, unknown> = {}): unknown {
+  return { errors: [{ code, message, context }] };
 }
 
-function codeForStatus(status: number): string {
-  return (STATUS_CODES[status] ?? "ERROR").toUpperCase().replace(/[^A-Z0-9]+/g, "_");
+/** The code of the error body sent with an injected fault's status. */
+function codeForStatus(status: number): number {
+  if (status === 401 || status === 403) return SIM_ERROR_CODES.notAuthorized;
+  if (status === 404) return SIM_ERROR_CODES.notFound;
+  if (status === 405) return SIM_ERROR_CODES.methodNotAllowed;
+  if (status === 429) return SIM_ERROR_CODES.rateLimited;
+  if (status >= 500) return SIM_ERROR_CODES.serverError;
+  return SIM_ERROR_CODES.badRequest;
 }

@@ -1,5 +1,6 @@
 // The Cox Edge simulator's domain: images of two stacks, workloads, and image tasks that settle lazily
-// (on the next read after their delay) so no timers outlive a test. HTTP concerns live in simulator.ts.
+// (on the next read after their delay) and expire, so no timers outlive a test. HTTP concerns live in
+// simulator.ts. Where public sources say nothing, the behaviour is a setting (see CoxEdgeSimSettings).
 import { randomUUID } from "node:crypto";
 import { SeededRandom } from "../kit/random";
 import {
@@ -12,7 +13,13 @@ import {
   type CatalogOptions,
   type Stack,
 } from "./catalog";
-import { STACKPATH_STACK_ID, type CoxEdgeImage, type ImageStatus, type KnownTaskStatus } from "../../providers/coxedge/schemas";
+import {
+  STACKPATH_STACK_ID,
+  type CoxEdgeImage,
+  type ImageStatus,
+  type KnownTaskStatus,
+  type TaskFailureStatus,
+} from "../../providers/coxedge/schemas";
 import { checkCreateImageRequest } from "../../providers/coxedge/validation";
 
 export type ImageType = "default" | "custom";
@@ -33,31 +40,73 @@ export const DEFAULT_SIM_WORKLOADS: readonly SimWorkload[] = [
   { id: "5d0e7c1a-3b8f-4d2e-9a61-0c4f2b7e8d90", type: "CONTAINER", instances: ["c-web-lax-0"] },
 ];
 
-export interface TaskSettings {
+/** Behaviour that can change while the simulator runs (`sim.state.settings`); the guesses are settings. */
+export interface CoxEdgeSimSettings {
   /** Time from create/delete until the task settles. 0 settles before the response is sent. */
   taskDelayMs: number;
-  /** Probability (0..1) that a task ends in FAILURE; drawn from a seeded PRNG. */
+  /** Probability (0..1) that a task fails; drawn from a seeded PRNG. */
   taskFailureRate: number;
+  /** How a failed task reads: `FAILED` (the CloudMC docs and the vendor's clients) or `FAILURE` (the Cox Edge Go clients). */
+  taskFailureStatus: TaskFailureStatus;
+  /** Tasks can be read this long after they start, then GET /tasks/{id} answers 404 (the docs: "30 minutes (in general)"). */
+  taskTtlMs: number;
+  /** Whether a SUCCESS task's `result` names the image (`result.id`); what an image task's result holds is undocumented. */
+  resultIncludesImageId: boolean;
+  /** Status of a duplicate family+tag and of a delete while the image has a task running (both undocumented). */
+  conflictStatus: 400 | 409;
+  /** Status of a missing or wrong MC-Api-Key (undocumented; 403 is the documented "not authorized"). */
+  authFailureStatus: 401 | 403;
+  /** Query flag that lists deprecated images when "true" (undocumented); undefined: they cannot be listed. */
+  includeDeprecatedParam: string | undefined;
 }
+
+export const DEFAULT_SIM_SETTINGS: Readonly<CoxEdgeSimSettings> = {
+  taskDelayMs: 100,
+  taskFailureRate: 0,
+  taskFailureStatus: "FAILED",
+  taskTtlMs: 30 * 60_000,
+  resultIncludesImageId: true,
+  conflictStatus: 400,
+  authFailureStatus: 403,
+  includeDeprecatedParam: undefined,
+};
+
+/**
+ * CloudMC error codes the simulator sends: integers, as the docs show (`{"code": 2012, ...}`). The values
+ * are invented; 2012, the docs' own example (an operation refused in the entity's current state), is used
+ * for the same kind of refusal.
+ */
+export const SIM_ERROR_CODES = {
+  badRequest: 1000,
+  invalidField: 1001,
+  notAuthorized: 1003,
+  notFound: 1004,
+  methodNotAllowed: 1005,
+  rateLimited: 1029,
+  serverError: 1500,
+  notCustomImage: 2010,
+  alreadyExists: 2011,
+  taskInProgress: 2012,
+} as const;
 
 export interface SimTask {
   id: string;
   type: "CREATE_IMAGE" | "DELETE_IMAGE";
   imageId: string;
-  taskStatus: KnownTaskStatus;
+  status: KnownTaskStatus;
   createdAt: string;
   startedAtMs: number;
   settlesAtMs: number;
   fails: boolean;
 }
 
-/** A refusal the HTTP layer renders as a CloudMC error body with this status. */
+/** A refusal the HTTP layer renders as a CloudMC error body `{"errors":[{code, message, context}]}`. */
 export class SimApiError extends Error {
   constructor(
     readonly status: number,
-    readonly code: string,
+    readonly code: number,
     message: string,
-    readonly field?: string,
+    readonly context: Record<string, unknown> = {},
   ) {
     super(message);
   }
@@ -90,33 +139,37 @@ export interface ChurnResult {
 export class CoxEdgeSimState {
   readonly customStack: Stack;
   readonly defaultStack: Stack = { stackId: STACKPATH_STACK_ID, slug: STACKPATH_SLUG };
-  readonly settings: TaskSettings;
+  readonly settings: CoxEdgeSimSettings;
   private readonly images = new Map<string, CoxEdgeImage>();
+  /** Deprecated image ids: a state of the image, not a field of its JSON (no source shows one). */
+  private readonly deprecated = new Set<string>();
   private readonly workloads = new Map<string, SimWorkload>();
   private readonly tasks = new Map<string, SimTask>();
   private readonly runningTasks = new Map<string, SimTask>();
   private readonly random: SeededRandom;
   private churnRound = 0;
 
-  constructor(options: { environment: string; workloads?: readonly SimWorkload[]; seed?: number } & TaskSettings) {
+  constructor(options: { environment: string; workloads?: readonly SimWorkload[]; seed?: number; settings?: Partial<CoxEdgeSimSettings> }) {
     this.customStack = environmentStack(options.environment);
-    this.settings = { taskDelayMs: options.taskDelayMs, taskFailureRate: options.taskFailureRate };
+    this.settings = simSettings(options.settings ?? {});
     this.random = new SeededRandom(options.seed ?? 1);
     this.setWorkloads(options.workloads ?? DEFAULT_SIM_WORKLOADS);
   }
 
   // --- API operations -------------------------------------------------------------------------------
 
-  listImages(type?: ImageType): CoxEdgeImage[] {
+  /** Deprecated images are left out unless asked for ("Only non-deprecated images are returned by default"). */
+  listImages(type?: ImageType, includeDeprecated = false): CoxEdgeImage[] {
     this.settleTasks();
-    const all = [...this.images.values()];
-    return type === undefined ? all : all.filter((image) => this.typeOf(image) === type);
+    return [...this.images.values()].filter(
+      (image) => (type === undefined || this.typeOf(image) === type) && (includeDeprecated || !this.deprecated.has(image.id)),
+    );
   }
 
   getImage(id: string): CoxEdgeImage {
     this.settleTasks();
     const image = this.images.get(id);
-    if (!image) throw new SimApiError(404, "NOT_FOUND", `Image ${id} not found`);
+    if (!image) throw new SimApiError(404, SIM_ERROR_CODES.notFound, `Image ${id} not found`, { id, type: "images" });
     return image;
   }
 
@@ -124,25 +177,28 @@ export class CoxEdgeSimState {
     const check = checkCreateImageRequest(body);
     if (!check.ok) {
       const [problem] = check.problems;
-      throw new SimApiError(400, "INVALID_FIELD", problem?.message ?? "invalid request", problem?.field);
+      throw invalidField(problem?.field ?? "body", problem?.message ?? "invalid request");
     }
     const { request } = check;
 
     const workload = this.workloads.get(request.workloadId);
-    if (!workload) {
-      throw new SimApiError(400, "INVALID_FIELD", `workloadId ${request.workloadId} not found`, "workloadId");
-    }
+    if (!workload) throw invalidField("workloadId", `workloadId ${request.workloadId} not found`);
     if (workload.type !== "VM") {
-      throw new SimApiError(400, "INVALID_FIELD", `workloadId ${workload.id} is of type ${workload.type}, only VM workloads are allowed`, "workloadId");
+      throw invalidField("workloadId", `workloadId ${workload.id} is of type ${workload.type}, only VM workloads are allowed`);
     }
     if (!workload.instances.includes(request.instanceName)) {
-      throw new SimApiError(400, "INVALID_FIELD", `instanceName ${request.instanceName} is not an instance of workload ${workload.id}`, "instanceName");
+      throw invalidField("instanceName", `instanceName ${request.instanceName} is not an instance of workload ${workload.id}`);
     }
 
     this.settleTasks();
     const id = imageId(this.customStack.stackId, request.family, request.tag);
     if (this.images.has(id)) {
-      throw new SimApiError(409, "CONFLICT", `An image with family ${request.family} and tag ${request.tag} already exists`);
+      throw new SimApiError(
+        this.settings.conflictStatus,
+        SIM_ERROR_CODES.alreadyExists,
+        `An image with family ${request.family} and tag ${request.tag} already exists`,
+        { id, type: "images" },
+      );
     }
     this.images.set(
       id,
@@ -160,18 +216,29 @@ export class CoxEdgeSimState {
   deleteImage(id: string): SimTask {
     const image = this.getImage(id);
     if (this.typeOf(image) === "default") {
-      throw new SimApiError(400, "NOT_CUSTOM_IMAGE", `Image ${id} is a default StackPath image; only custom images can be deleted`);
+      throw new SimApiError(400, SIM_ERROR_CODES.notCustomImage, `Image ${id} is a default StackPath image; only custom images can be deleted`, {
+        id,
+        type: "images",
+      });
     }
     if ([...this.runningTasks.values()].some((task) => task.imageId === id)) {
-      throw new SimApiError(409, "CONFLICT", `Image ${id} has a task in progress`);
+      throw new SimApiError(this.settings.conflictStatus, SIM_ERROR_CODES.taskInProgress, `Image ${id} has a task in progress`, {
+        id,
+        type: "images",
+        currentState: image.status,
+      });
     }
     return this.startTask("DELETE_IMAGE", id);
   }
 
+  /** Tasks are not kept: after `taskTtlMs` a task is gone (404) whatever its outcome. */
   getTask(id: string): SimTask {
     this.settleTasks();
     const task = this.tasks.get(id);
-    if (!task) throw new SimApiError(404, "NOT_FOUND", `Task ${id} not found`);
+    if (!task || Date.now() - task.startedAtMs >= this.settings.taskTtlMs) {
+      this.tasks.delete(id);
+      throw new SimApiError(404, SIM_ERROR_CODES.notFound, `Task ${id} not found`, { id, type: "tasks" });
+    }
     return task;
   }
 
@@ -180,6 +247,7 @@ export class CoxEdgeSimState {
   /** Replaces the whole catalog with a generated one. */
   seed(options: CatalogOptions): void {
     this.images.clear();
+    this.deprecated.clear();
     for (const image of generateCatalog(options, this.customStack)) this.images.set(image.id, image);
   }
 
@@ -198,7 +266,14 @@ export class CoxEdgeSimState {
       status: fields.status ?? "READY",
     });
     this.images.set(image.id, image);
+    this.deprecated.delete(image.id);
     return { ...image };
+  }
+
+  /** Hides the image from ListImages (unless the `includeDeprecatedParam` flag asks); GetImage still finds it. */
+  deprecateImage(id: string): void {
+    if (!this.images.has(id)) throw new Error(`No simulated image ${id}`);
+    this.deprecated.add(id);
   }
 
   updateImage(id: string, changes: Partial<Pick<CoxEdgeImage, "status" | "description">>): CoxEdgeImage {
@@ -209,6 +284,7 @@ export class CoxEdgeSimState {
   }
 
   removeImage(id: string): boolean {
+    this.deprecated.delete(id);
     return this.images.delete(id);
   }
 
@@ -227,7 +303,7 @@ export class CoxEdgeSimState {
     });
     const customs = all.filter((image) => this.typeOf(image) === "custom");
     const removed = this.sample(customs, options.remove ?? 0).map((image) => {
-      this.images.delete(image.id);
+      this.removeImage(image.id);
       return image.id;
     });
     const added = Array.from({ length: options.add ?? 0 }, (_, i) => {
@@ -248,7 +324,7 @@ export class CoxEdgeSimState {
       id: randomUUID(),
       type,
       imageId: id,
-      taskStatus: "PENDING",
+      status: "PENDING",
       createdAt: formatCreatedAt(now),
       startedAtMs: now,
       settlesAtMs: now + this.settings.taskDelayMs,
@@ -275,13 +351,13 @@ export class CoxEdgeSimState {
 
   private finishTask(task: SimTask): void {
     this.runningTasks.delete(task.id);
-    task.taskStatus = task.fails ? "FAILURE" : "SUCCESS";
+    task.status = task.fails ? this.settings.taskFailureStatus : "SUCCESS";
     const image = this.images.get(task.imageId);
     if (task.type === "CREATE_IMAGE") {
       // A failed build stays listed as FAILED (it has to be deleted before the name can be reused).
       if (image) image.status = task.fails ? "FAILED" : "READY";
     } else if (!task.fails) {
-      this.images.delete(task.imageId);
+      this.removeImage(task.imageId);
     }
   }
 
@@ -291,4 +367,16 @@ export class CoxEdgeSimState {
     while (chosen.size < wanted) chosen.add(this.random.int(0, items.length - 1));
     return [...chosen].map((index) => items[index] as T);
   }
+}
+
+function invalidField(field: string, message: string): SimApiError {
+  return new SimApiError(400, SIM_ERROR_CODES.invalidField, message, { field });
+}
+
+/** The settings among `values` (other keys are ignored), with defaults for those left undefined. */
+function simSettings(values: Partial<CoxEdgeSimSettings>): CoxEdgeSimSettings {
+  const entries = Object.entries(DEFAULT_SIM_SETTINGS).map(([key, fallback]: [string, unknown]) => {
+    return [key, values[key as keyof CoxEdgeSimSettings] ?? fallback];
+  });
+  return Object.fromEntries(entries) as unknown as CoxEdgeSimSettings;
 }
