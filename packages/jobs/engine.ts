@@ -19,10 +19,11 @@ import { IdempotencyAlreadyInProgressError, IdempotencyConfig, makeIdempotent } 
 import { DynamoDBPersistenceLayer } from "@aws-lambda-powertools/idempotency/dynamodb";
 import { MetricUnit } from "@aws-lambda-powertools/metrics";
 import { dynamoClient } from "../core/aws";
+import { ConfigError } from "../core/config";
 import { logger, metrics } from "../core/observability";
 import { CoxEdgeClient } from "../providers/coxedge/client";
 import { UpstreamError } from "../providers/http";
-import { TritonClient } from "../providers/triton/client";
+import { tritonClientFor, type TritonClient } from "../providers/triton/client";
 import { markImageRemoved, upsertImage } from "../store/inventory";
 import { createJob, getJob, isTerminal, saveJob, type JobError, type JobRecord } from "../store/jobs";
 import { continuationDelaySeconds, maxSqsDelaySeconds } from "./backoff";
@@ -138,7 +139,14 @@ export class JobWorker {
     const deadlineAt = stored.deadlineAt ?? new Date(now.getTime() + this.#tuning().jobPollTimeoutSeconds * 1000).toISOString();
     let job: JobRecord = { ...stored, deadlineAt };
     if (now.toISOString() >= deadlineAt) return this.#finish(job, { kind: "failed", error: timeoutError(job, this.#tuning().jobPollTimeoutSeconds) });
-    const operations = this.#operations(job, stored.request);
+    let operations: JobOperations | undefined;
+    try {
+      operations = this.#operations(job, stored.request);
+    } catch (error) {
+      // A configuration the job cannot run with never heals by retrying: fail with the reason.
+      if (!(error instanceof ConfigError)) throw error;
+      return this.#finish(job, { kind: "failed", error: { code: "ConfigError", message: error.message } });
+    }
     if (!operations) {
       const error = { code: "UnknownSource", message: `no ${stored.request.provider} source "${stored.request.source}" is configured` };
       return this.#finish(job, { kind: "failed", error });
@@ -242,7 +250,7 @@ export class JobWorker {
 
   #tritonSource(sourceId: string): TritonJobSource | undefined {
     const config = this.#context.config.tritonSources().find((candidate) => candidate.id === sourceId);
-    const client = config && cached(this.#tritonClients, sourceId, () => new TritonClient({ ...config, ...callOnce }));
+    const client = config && cached(this.#tritonClients, sourceId, () => tritonClientFor(config, callOnce));
     return config && client && { id: config.id, datacenter: config.datacenter, client };
   }
 }

@@ -21,7 +21,7 @@ export function isTerminal(state: JobState): boolean {
 export const finishedJobRetentionDays = 30;
 
 export interface JobError {
-  /** `InvalidMessage`, `UnknownSource`, `Timeout`, `TaskFailed`, `ImageFailed`, or the upstream error class. */
+  /** `InvalidMessage`, `UnknownSource`, `InvalidTarget`, `ConfigError`, `Timeout`, `TaskFailed`, `TaskExpired`, `ImageMissing`, `ImageFailed`, or the upstream error class. */
   code: string;
   message: string;
   /** Upstream HTTP status, error code and message, verbatim, when upstream refused. */

@@ -7,7 +7,7 @@ import type { Provider } from "../core/resources";
 import { logger } from "../core/observability";
 import { CoxEdgeClient } from "../providers/coxedge/client";
 import type { UpstreamError } from "../providers/http";
-import { TritonClient } from "../providers/triton/client";
+import { tritonClientFor, type TritonClient } from "../providers/triton/client";
 import { normaliseImage, type NormalisedImage } from "../store/normalise";
 import type { SourceRef } from "../store/inventory";
 
@@ -25,7 +25,12 @@ function logRetry(source: SourceRef) {
 
 export function tritonSource(config: TritonSourceConfig): SnapshotSource {
   const ref: SourceRef = { provider: "triton", sourceId: config.id };
-  const client = new TritonClient({ ...config, onRetry: logRetry(ref) });
+  let client: TritonClient;
+  try {
+    client = tritonClientFor(config, { onRetry: logRetry(ref) });
+  } catch (error) {
+    return unusableSource(ref, error);
+  }
   return {
     ...ref,
     async listSnapshot() {
@@ -52,6 +57,11 @@ export function coxedgeSource(config: CoxEdgeSourceConfig): SnapshotSource {
     },
     close: () => client.close(),
   };
+}
+
+/** A source whose client cannot be built: its runs fail with the reason, and the other sources still sync. */
+function unusableSource(ref: SourceRef, reason: unknown): SnapshotSource {
+  return { ...ref, listSnapshot: () => Promise.reject(reason), close: async () => undefined };
 }
 
 /** The provider's configured sources (all, or the one named); throws ConfigError when unset or invalid. */

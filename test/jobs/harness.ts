@@ -3,6 +3,7 @@
  * table and queues on the shared local servers, and both simulators as the configured sources. The
  * worker reads its configuration from the IMAGESYNC_* variables set here on first use, like on Lambda.
  */
+import { generateKeyPairSync } from "node:crypto";
 import { createServer, connect, type AddressInfo, type Socket } from "node:net";
 import { ReceiveMessageCommand, SendMessageCommand, type Message } from "@aws-sdk/client-sqs";
 import { handler } from "../../functions/jobs";
@@ -18,6 +19,8 @@ import { createTestQueues, createTestTable } from "../support/stack";
 export const tritonSourceId = "triton-test";
 /** A second datacenter of the same Triton account, the target of copy jobs. */
 export const tritonWestSourceId = "triton-test-west";
+/** A Triton source configured with an ECDSA P-384 key, which CloudAPI cannot verify. */
+export const tritonP384SourceId = "triton-test-p384";
 export const coxedgeSourceId = "coxedge-test";
 /** The documentation's example VM workload in the Cox Edge simulator. */
 export const coxedgeWorkload = { workloadId: "c23652ed-0f15-47cf-a9b8-63e1e3aacb3c", instanceName: "w-john-ahd-wi-john-jsr-phx-0" };
@@ -77,7 +80,11 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     IMAGESYNC_TABLE_NAME: table.tableName,
     IMAGESYNC_JOB_QUEUE_URL: queues.jobQueueUrl,
     IMAGESYNC_DEAD_LETTER_QUEUE_URL: queues.deadLetterQueueUrl,
-    IMAGESYNC_TRITON_SOURCES: JSON.stringify([tritonSource(tritonSourceId, triton), tritonSource(tritonWestSourceId, tritonWest)]),
+    IMAGESYNC_TRITON_SOURCES: JSON.stringify([
+      tritonSource(tritonSourceId, triton),
+      tritonSource(tritonWestSourceId, tritonWest),
+      { ...tritonSource(tritonP384SourceId, triton), keyId: undefined, privateKey: p384Key() },
+    ]),
     IMAGESYNC_COXEDGE_SOURCES: JSON.stringify([
       { id: coxedgeSourceId, baseUrl: coxedge.url, service: coxedge.service, environment: coxedge.environment, apiKey: coxedge.apiKey, ...retryFast },
     ]),
@@ -132,6 +139,10 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   };
   if (options.startWorker ?? true) harness.startWorker();
   return harness;
+}
+
+function p384Key(): string {
+  return generateKeyPairSync("ec", { namedCurve: "P-384" }).privateKey.export({ type: "pkcs8", format: "pem" }).toString();
 }
 
 /** The real handler behind the poller, configured as the local runtime runs it. */

@@ -10,7 +10,7 @@ import { TritonClient } from "../../packages/providers/triton/client";
 import type { ImageRecord } from "../../packages/simulators/triton/simulator";
 import { getImage, upsertImage } from "../../packages/store/inventory";
 import { saveJob, StaleJobError, type JobRecord } from "../../packages/store/jobs";
-import { startHarness, tritonSourceId, tritonWestSourceId, type Harness } from "./harness";
+import { startHarness, tritonP384SourceId, tritonSourceId, tritonWestSourceId, type Harness } from "./harness";
 
 let h: Harness;
 beforeAll(async () => {
@@ -267,6 +267,18 @@ describe("limits", () => {
     }
     const job = await h.waitForJob(jobId);
     expect(job).toMatchObject({ state: "failed", error: { code: "Timeout", message: expect.stringMatching(/gave up after \d+ s .* while polling/) } });
+  });
+
+  it("fails a job whose source has a key CloudAPI cannot verify, naming the source, without calling upstream", async () => {
+    const jobId = newJobId("p384");
+    const before = h.triton.counters.total;
+    await h.send({ jobId, provider: "triton", source: tritonP384SourceId, action: "delete", params: { imageId: randomUUID() } });
+    expect(await h.waitForJob(jobId)).toMatchObject({
+      state: "failed",
+      attempts: 0,
+      error: { code: "ConfigError", message: expect.stringMatching(/TritonSources triton-test-p384: Triton private key is ECDSA P-384/) },
+    });
+    expect(h.triton.counters.total).toBe(before);
   });
 
   it("fails a job for a source that is not configured", async () => {

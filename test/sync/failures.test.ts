@@ -2,6 +2,7 @@
  * A listing that fails, is cut short or does not validate must leave the inventory exactly as it was:
  * no tombstones, no writes. And one failing or slow source must not hold up or break another.
  */
+import { generateKeyPairSync } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Provider } from "../../packages/core/resources";
 import { startCoxEdgeSimulator, type CoxEdgeSimulator } from "../../packages/simulators/coxedge/simulator";
@@ -134,6 +135,17 @@ describe("isolation between sources", () => {
     expect((finished[1]?.at ?? 0) - (finished[0]?.at ?? 0)).toBeGreaterThan(500);
   });
 
+  // CloudAPI cannot verify ecdsa-sha384 (TritonDataCenter/node-http-signature lib/utils.js HASH_ALGOS).
+  it("a Triton source with a key CloudAPI cannot verify (ECDSA P-384) fails alone, naming the source", async () => {
+    const p384 = generateKeyPairSync("ec", { namedCurve: "P-384" }).privateKey.export({ type: "pkcs8", format: "pem" }).toString();
+    const badSource = { ...h.sourceConfig.triton, id: "triton-p384", privateKey: p384, keyId: undefined };
+    const config = h.config({ IMAGESYNC_TRITON_SOURCES: JSON.stringify([badSource, h.sourceConfig.triton]) });
+    const runs = await syncProvider("triton", { deadline: Date.now() + 60_000, trigger: "manual" }, config);
+    const bySource = Object.fromEntries(runs.map((run) => [run.sourceId, run])) as Record<string, SyncRun>;
+    expect(bySource["triton-p384"]).toMatchObject({ status: "failed", writes: 0, error: expect.stringMatching(/^ConfigError: Invalid configuration: TritonSources triton-p384: Triton private key is ECDSA P-384/) });
+    expect(bySource[h.tritonSourceId]?.status).toBe("ok");
+  });
+
   it("a source that does not answer before the deadline fails alone", async () => {
     slow.faults.latency(5_000);
     try {
@@ -146,5 +158,25 @@ describe("isolation between sources", () => {
     } finally {
       slow.faults.clear();
     }
+  });
+});
+
+// The CloudMC error body has an integer `code` and `context` (the CloudMC API docs source
+// `source/includes/_getting_started.md`; cloud-ca/go-cloudca `api/response.go`): its message and code reach
+// the sync run's error, and the inventory stays as it was.
+describe("coxedge: a refusal with a documented error body", () => {
+  it("puts the upstream code and message in the run's error", async () => {
+    const before = await h.stored("coxedge");
+    const message = "Environment test-area is not available to this organization";
+    h.coxedge.faults.inject({ kind: "status", status: 403, body: { errors: [{ code: 2012, message, context: { id: "test-area", type: "environments" } }] } });
+    try {
+      const [run] = await h.sync("coxedge");
+      expect(run?.status).toBe("failed");
+      expect(run?.error).toMatch(/^UpstreamPermissionError: coxedge ListImages .*HTTP 403: 2012: Environment test-area is not available to this organization$/);
+      expect(run?.writes).toBe(0);
+    } finally {
+      h.coxedge.faults.clear();
+    }
+    expect(await h.stored("coxedge")).toEqual(before);
   });
 });

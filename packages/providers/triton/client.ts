@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { ConfigError, type TritonSourceConfig } from "../../core/config";
 import {
   errorForStatus,
   HttpClient,
@@ -86,6 +87,19 @@ export interface UpdateImageFields {
   eula?: string | null;
   acl?: string[] | null;
   tags?: Record<string, unknown> | null;
+}
+
+/**
+ * The client for a configured source. A key the client cannot sign with (unreadable, or ECDSA P-384) is
+ * a configuration error naming the source, raised before any request.
+ */
+export function tritonClientFor(source: TritonSourceConfig, overrides: Partial<TritonClientOptions> = {}): TritonClient {
+  try {
+    return new TritonClient({ ...source, ...overrides });
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new ConfigError(`Invalid configuration: TritonSources ${source.id}: ${reason}`, { cause: error });
+  }
 }
 
 /** Client for the CloudAPI images endpoints, one method per endpoint. */
