@@ -64,7 +64,7 @@ const finished = (location: string) =>
 describe("sync through the CLI", () => {
   it("imagesync sync fills the inventory that the API then serves", async () => {
     for (const n of [1, 2, 3]) h.triton.addImage({ name: `synced-${n}` });
-    const { code, stdout } = await cli(["sync", "--provider", "triton"]);
+    const { code, stdout } = await cli(["sync", "--provider", "triton", "--source", tritonSourceId]);
     expect(code).toBe(0);
     expect(stdout).toContain(tritonSourceId);
     const sources = await get("/sources");

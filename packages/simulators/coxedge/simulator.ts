@@ -90,6 +90,54 @@ export async function startCoxEdgeSimulator(options: CoxEdgeSimulatorOptions = {
   state.seed(options.catalog ?? { images: 10, seed });
   const faultRandom = new SeededRandom(seed);
   const limiter = options.rateLimit ? new TokenBucketLimiter(options.rateLimit) : undefined;
+  const router = createRouter(service, environment);
+
+  async function handle(request: SimRequest): Promise<SimResponse> {
+    try {
+      if (request.headers["mc-api-key"] !== apiKey) {
+        throw new SimApiError(state.settings.authFailureStatus, SIM_ERROR_CODES.notAuthorized, "Missing or invalid MC-Api-Key");
+      }
+      if (limiter && !limiter.take(apiKey)) {
+        return { status: 429, headers: { "retry-after": "1" }, body: errorBody(SIM_ERROR_CODES.rateLimited, "Rate limit exceeded") };
+      }
+      const orgId = request.query.get("org_id");
+      if (options.organizationId && orgId !== null && orgId !== options.organizationId) {
+        throw new SimApiError(403, SIM_ERROR_CODES.notAuthorized, `Environment ${environment} does not belong to organization ${orgId}`, {
+          org_id: orgId,
+        });
+      }
+      const matched = router.route(request);
+      if (!matched) throw unrouted(request, router.resourceAt(request.path) !== undefined);
+      return await respond(state, matched, request);
+    } catch (error) {
+      if (!(error instanceof SimApiError)) throw error;
+      return { status: error.status, body: errorBody(error.code, error.message, error.context) };
+    }
+  }
+
+  const server = await startSimServer({
+    port: options.port,
+    handle,
+    errorBody: (status) => errorBody(codeForStatus(status), STATUS_CODES[status] ?? "Error"),
+    classify: (request) => router.route(request)?.endpoint ?? "Other",
+    random: () => faultRandom.next(),
+  });
+
+  return {
+    url: server.url + COXEDGE_API_PATH,
+    service,
+    environment,
+    apiKey,
+    organizationId: options.organizationId,
+    state,
+    faults: server.faults,
+    counters: server.counters,
+    close: () => server.close(),
+  };
+}
+
+/** The environment's images, one image (its id is the rest of the path) and tasks at the API base. */
+function createRouter(service: string, environment: string) {
   const imagesPath = `${COXEDGE_API_PATH}/services/${encodeURIComponent(service)}/${encodeURIComponent(environment)}/images`;
   const tasksPath = `${COXEDGE_API_PATH}/tasks`;
 
@@ -109,67 +157,26 @@ export async function startCoxEdgeSimulator(options: CoxEdgeSimulatorOptions = {
     return endpoint && { endpoint, id: resource.kind === "images" ? undefined : resource.id };
   }
 
-  async function handle(request: SimRequest): Promise<SimResponse> {
-    try {
-      if (request.headers["mc-api-key"] !== apiKey) {
-        throw new SimApiError(state.settings.authFailureStatus, SIM_ERROR_CODES.notAuthorized, "Missing or invalid MC-Api-Key");
-      }
-      if (limiter && !limiter.take(apiKey)) {
-        return { status: 429, headers: { "retry-after": "1" }, body: errorBody(SIM_ERROR_CODES.rateLimited, "Rate limit exceeded") };
-      }
-      const orgId = request.query.get("org_id");
-      if (options.organizationId && orgId !== null && orgId !== options.organizationId) {
-        throw new SimApiError(403, SIM_ERROR_CODES.notAuthorized, `Environment ${environment} does not belong to organization ${orgId}`, {
-          org_id: orgId,
-        });
-      }
-      const matched = route(request);
-      if (!matched) throw unrouted(request, resourceAt(request.path) !== undefined);
-      return await respond(matched, request);
-    } catch (error) {
-      if (!(error instanceof SimApiError)) throw error;
-      return { status: error.status, body: errorBody(error.code, error.message, error.context) };
+  return { resourceAt, route };
+}
+
+async function respond(state: CoxEdgeSimState, { endpoint, id = "" }: Route, request: SimRequest): Promise<SimResponse> {
+  switch (endpoint) {
+    case "ListImages": {
+      const flag = state.settings.includeDeprecatedParam;
+      const includeDeprecated = flag !== undefined && request.query.get(flag) === "true";
+      const images = state.listImages(imageTypeFilter(request.query.get("imageType")), includeDeprecated);
+      return { status: 200, body: { data: images, metadata: { recordCount: images.length } } };
     }
+    case "GetImage":
+      return { status: 200, body: { data: state.getImage(id) } };
+    case "CreateImage":
+      return taskStarted(state.createImage(await readJsonBody(request)));
+    case "DeleteImage":
+      return taskStarted(state.deleteImage(id));
+    case "GetTask":
+      return { status: 200, body: { data: taskView(state.getTask(id), state.settings.resultIncludesImageId) } };
   }
-
-  async function respond({ endpoint, id = "" }: Route, request: SimRequest): Promise<SimResponse> {
-    switch (endpoint) {
-      case "ListImages": {
-        const flag = state.settings.includeDeprecatedParam;
-        const includeDeprecated = flag !== undefined && request.query.get(flag) === "true";
-        const images = state.listImages(imageTypeFilter(request.query.get("imageType")), includeDeprecated);
-        return { status: 200, body: { data: images, metadata: { recordCount: images.length } } };
-      }
-      case "GetImage":
-        return { status: 200, body: { data: state.getImage(id) } };
-      case "CreateImage":
-        return taskStarted(state.createImage(await readJsonBody(request)));
-      case "DeleteImage":
-        return taskStarted(state.deleteImage(id));
-      case "GetTask":
-        return { status: 200, body: { data: taskView(state.getTask(id), state.settings.resultIncludesImageId) } };
-    }
-  }
-
-  const server = await startSimServer({
-    port: options.port,
-    handle,
-    errorBody: (status) => errorBody(codeForStatus(status), STATUS_CODES[status] ?? "Error"),
-    classify: (request) => route(request)?.endpoint ?? "Other",
-    random: () => faultRandom.next(),
-  });
-
-  return {
-    url: server.url + COXEDGE_API_PATH,
-    service,
-    environment,
-    apiKey,
-    organizationId: options.organizationId,
-    state,
-    faults: server.faults,
-    counters: server.counters,
-    close: () => server.close(),
-  };
 }
 
 /** 405 for a known path with a method it does not take, 404 for anything else (both documented). */
