@@ -180,6 +180,13 @@ describe("ImportImageFromDatacenter", () => {
     expect((await westClient.getImage(base.uuid)).id).toBe(base.uuid);
   });
 
+  it("copies an image built on a base image, which every datacenter of the cloud holds", async () => {
+    const base = central.imageRecords().find((image) => image.owner === central.adminUuid && image.public && image.state === "active");
+    expect(base && west.getImageRecord(base.uuid)?.name).toBe(base?.name);
+    const app = ownImage(central, "on-base", { origin: base?.uuid });
+    expect((await westClient.importImageFromDatacenter(central.datacenterName, app.uuid)).origin).toBe(base?.uuid);
+  });
+
   it("checks the datacenter and id parameters like CloudAPI and IMGAPI", async () => {
     const image = ownImage(central, "checks");
     const cases: [string, string, unknown][] = [
