@@ -18,7 +18,7 @@ import { startDynamoDbLocal } from "../packages/local/dynamodb-local";
 import { provisionTable } from "../packages/local/provision";
 import { environmentStack, generateCatalog } from "../packages/simulators/coxedge/catalog";
 import { SeededRandom } from "../packages/simulators/kit";
-import { tritonImageSchema } from "../packages/providers/triton/schemas";
+import { TritonImageSchema } from "../packages/providers/triton/schemas";
 import { generateImage } from "../packages/simulators/triton/catalog";
 import { translate } from "../packages/simulators/triton/model";
 import { writeImageChanges } from "../packages/store/inventory";
@@ -36,7 +36,7 @@ function catalog(): { provider: Provider; sourceId: string; documents: UpstreamD
     const context = { random, accountUuid: random.uuid(), adminUuid: random.uuid(), otherOwners: [random.uuid(), random.uuid()], startIndex: 0, origins: [] };
     const documents = Array.from({ length: count }, (_, i): UpstreamDocument => ({
       provider: "triton",
-      image: tritonImageSchema.parse(translate(generateImage(context, i), [9, 0])),
+      image: TritonImageSchema.parse(translate(generateImage(context, i), [9, 0])),
     }));
     return { provider: "triton" as const, sourceId, documents };
   };

@@ -1,7 +1,8 @@
 /**
- * Starts the real local servers once per test run: DynamoDB Local (in memory) and the SQS server, each on a
- * random free port on 127.0.0.1. Test files reach them through the AWS SDK's standard endpoint variables
- * (set in test/support/env.ts) and create their own uniquely named tables and queues.
+ * Starts the real local servers once per run of the integration tier (the unit tier, `*.unit.test.ts`,
+ * needs none; see vitest.config.ts): DynamoDB Local (in memory) and the SQS server, each on a random free
+ * port on 127.0.0.1. Test files reach them through the AWS SDK's standard endpoint variables (set in
+ * test/support/env.ts) and create their own uniquely named tables and queues.
  */
 import type { TestProject } from "vitest/node";
 import { startDynamoDbLocal } from "../packages/local/dynamodb-local";

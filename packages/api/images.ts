@@ -8,7 +8,16 @@ import { configuredTable, type Table } from "../store/table";
 import { TtlCache } from "./cache";
 import { ApiProblem, invalidParam } from "./problem";
 import { defineRoute } from "./route";
-import { ImageDetail, ImageGetQuery, ImageList, ImageListQuery, ImagePath, ImageSummary, type ImageListQuery as ListQuery } from "./schemas";
+import {
+  ImageGetQuerySchema,
+  ImageListQuerySchema,
+  ImageListSchema,
+  ImagePathSchema,
+  ImageDetailSchema,
+  type ImageDetail,
+  type ImageListQuery as ListQuery,
+  type ImageSummary,
+} from "./schemas";
 
 /** Where a listing continues: (segment, last key) from the store, signed into the cursor. */
 const PositionSchema = z.strictObject({ segment: z.number().int().min(0), key: z.record(z.string(), z.string()).optional() });
@@ -94,8 +103,8 @@ export const listImagesRoute = defineRoute({
     "Images in a stable order (provider, source, id). Filters combine with AND. Pages hold at most `limit` images and " +
     "may hold fewer while `nextCursor` is present: keep following it until it is absent.",
   cacheable: true,
-  query: ImageListQuery,
-  responses: { 200: { description: "A page of images.", schema: ImageList } },
+  query: ImageListQuerySchema,
+  responses: { 200: { description: "A page of images.", schema: ImageListSchema } },
   async handle({ query }, { config, cursors }) {
     const filter = toFilter(query);
     const scope = `GET /images ${JSON.stringify(filter)}`;
@@ -107,7 +116,7 @@ export const listImagesRoute = defineRoute({
       body: {
         items: page.items.map((item) => summary(item, sources)),
         ...(page.next ? { nextCursor: cursors.encode(page.next, scope) } : {}),
-      } satisfies z.output<typeof ImageList>,
+      } satisfies z.output<typeof ImageListSchema>,
     };
   },
 });
@@ -119,10 +128,10 @@ export const getImageRoute = defineRoute({
     "Looks the id up in every source of the provider that has synced (or in `source`). The record shown is the first " +
     "(by source id) where the image is present, else the first tombstone; `seenIn` lists them all.",
   cacheable: true,
-  path: ImagePath,
-  query: ImageGetQuery,
+  path: ImagePathSchema,
+  query: ImageGetQuerySchema,
   responses: {
-    200: { description: "The image.", schema: ImageDetail },
+    200: { description: "The image.", schema: ImageDetailSchema },
     404: { description: "No source holds a record of this image." },
   },
   async handle({ path, query }, { config }) {

@@ -6,7 +6,7 @@ import { getJob, JobConflictError, JobIdSchema, JobListPositionSchema, listJobs,
 import { configuredTable } from "../store/table";
 import { ApiProblem, invalidParam } from "./problem";
 import { defineRoute } from "./route";
-import { JobAccepted, JobList, JobListQuery, JobMessageSchema, JobPath, JobSchema, jobView } from "./schemas";
+import { JobAcceptedSchema, JobListSchema, JobListQuerySchema, JobMessageSchema, JobPathSchema, JobSchema, jobView } from "./schemas";
 
 const contexts = new WeakMap<ConfigLoader, JobsContext>();
 function jobsContextFor(config: ConfigLoader): JobsContext {
@@ -29,8 +29,8 @@ export const submitJobRoute = defineRoute({
     "the same id with a different job is a conflict (409).",
   body: JobMessageSchema,
   responses: {
-    202: { description: "Accepted and queued.", schema: JobAccepted, headers: { location: "The job's URL." } },
-    200: { description: "A job with this id and request already exists; nothing new was queued.", schema: JobAccepted, headers: { location: "The job's URL." } },
+    202: { description: "Accepted and queued.", schema: JobAcceptedSchema, headers: { location: "The job's URL." } },
+    200: { description: "A job with this id and request already exists; nothing new was queued.", schema: JobAcceptedSchema, headers: { location: "The job's URL." } },
     409: { description: "The job id is taken by a different job." },
   },
   async handle({ body, headers }, { config }) {
@@ -45,7 +45,7 @@ export const submitJobRoute = defineRoute({
       return {
         status: created ? 202 : 200,
         headers: { location: location(job.jobId) },
-        body: { jobId: job.jobId, state: job.state, created, location: location(job.jobId) } satisfies z.output<typeof JobAccepted>,
+        body: { jobId: job.jobId, state: job.state, created, location: location(job.jobId) } satisfies z.output<typeof JobAcceptedSchema>,
       };
     } catch (error) {
       if (error instanceof JobConflictError) throw new ApiProblem(409, error.message);
@@ -57,7 +57,7 @@ export const submitJobRoute = defineRoute({
 export const getJobRoute = defineRoute({
   tag: "jobs",
   summary: "A job's state",
-  path: JobPath,
+  path: JobPathSchema,
   responses: { 200: { description: "The job.", schema: JobSchema }, 404: { description: "No job with this id." } },
   async handle({ path }, { config }) {
     const job = await getJob(configuredTable(config), path.id);
@@ -69,8 +69,8 @@ export const getJobRoute = defineRoute({
 export const listJobsRoute = defineRoute({
   tag: "jobs",
   summary: "Recent jobs, newest first",
-  query: JobListQuery,
-  responses: { 200: { description: "A page of jobs.", schema: JobList } },
+  query: JobListQuerySchema,
+  responses: { 200: { description: "A page of jobs.", schema: JobListSchema } },
   async handle({ query }, { config, cursors }) {
     const scope = `GET /jobs ${query.state ?? ""} ${query.provider ?? ""}`;
     const cursor = query.cursor === undefined ? undefined : cursors.decode(query.cursor, scope, JobListPositionSchema);
@@ -80,7 +80,7 @@ export const listJobsRoute = defineRoute({
       body: {
         items: page.jobs.map(jobView),
         ...(page.cursor ? { nextCursor: cursors.encode(page.cursor, scope) } : {}),
-      } satisfies z.output<typeof JobList>,
+      } satisfies z.output<typeof JobListSchema>,
     };
   },
 });

@@ -7,7 +7,7 @@ import { z } from "zod";
 import { apiRoutes } from "../core/resources";
 import type { ParamLocation } from "./problem";
 import type { ApiRoute, RouteSpec } from "./route";
-import { Problem } from "./schemas";
+import { ProblemSchema } from "./schemas";
 
 type JsonSchema = Record<string, unknown>;
 
@@ -33,7 +33,7 @@ function parameters(location: ParamLocation, schema: z.ZodType | undefined): obj
 
 const problemResponse = (description: string) => ({
   description,
-  content: { "application/problem+json": { schema: { $ref: "#/components/schemas/Problem" } } },
+  content: { "application/problem+json": { schema: { $ref: "#/components/schemas/ProblemSchema" } } },
 });
 
 function operation(routeKey: ApiRoute, spec: RouteSpec): object {
@@ -92,7 +92,7 @@ export function openApiDocument(routes: Record<ApiRoute, RouteSpec>): object {
     paths,
     components: {
       securitySchemes: { bearerAuth: { type: "http", scheme: "bearer" } },
-      schemas: { Problem: jsonSchema(Problem, "output") },
+      schemas: { ProblemSchema: jsonSchema(ProblemSchema, "output") },
     },
   };
 }

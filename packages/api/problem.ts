@@ -3,6 +3,7 @@
  * validation problems list each offending parameter in `invalidParams` (name, where it was, why).
  */
 import type { z } from "zod";
+import { fieldIssues } from "../core/issues";
 
 export type ParamLocation = "query" | "path" | "body" | "header";
 
@@ -60,12 +61,11 @@ export function invalidParam(location: ParamLocation, name: string, reason: stri
 
 /** One entry per offending field; a field path inside a body reads like `params.imageId`. */
 export function fromZodError(location: ParamLocation, error: z.ZodError): ApiProblem {
-  const params: InvalidParam[] = error.issues.flatMap((issue) => {
-    if (issue.code === "unrecognized_keys") {
-      return issue.keys.map((key) => ({ name: [...issue.path, key].join("."), in: location, reason: "unknown parameter" }));
-    }
-    return [{ name: issue.path.map(String).join(".") || "(root)", in: location, reason: issue.message }];
-  });
+  const params: InvalidParam[] = fieldIssues(error, { unknownKeys: "each" }).map(({ path, message }) => ({
+    name: path || "(root)",
+    in: location,
+    reason: message,
+  }));
   const detail = params.map((p) => `${p.name}: ${p.reason}`).join("; ");
   return new ApiProblem(400, `Invalid ${location === "body" ? "request body" : `${location} parameters`}: ${detail}`, params);
 }

@@ -3,7 +3,7 @@ import { getImageRoute, listImagesRoute } from "./images";
 import { getJobRoute, listJobsRoute, submitJobRoute } from "./jobs";
 import { openApiDocument } from "./openapi";
 import { defineRoute, type ApiRoute, type RouteSpec } from "./route";
-import { Health } from "./schemas";
+import { HealthSchema } from "./schemas";
 import { listRunsRoute, listSourcesRoute } from "./sources";
 
 let document: object | undefined;
@@ -13,7 +13,7 @@ export const routes: Record<ApiRoute, RouteSpec> = {
     tag: "meta",
     summary: "Liveness check (no token needed)",
     public: true,
-    responses: { 200: { description: "The function is up.", schema: Health } },
+    responses: { 200: { description: "The function is up.", schema: HealthSchema } },
     handle: async () => ({ status: 200, body: { status: "ok" } }),
   }),
   "GET /openapi.json": defineRoute({

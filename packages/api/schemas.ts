@@ -5,8 +5,7 @@
 import { z } from "zod";
 import { providers } from "../core/resources";
 import { JobIdSchema, JobMessageSchema } from "../jobs/schema";
-import type { JobRecord, JobState } from "../store/jobs";
-import { jobStates } from "../store/jobs";
+import { jobStates, type JobRecord, type JobState } from "../jobs";
 import type { CommonState } from "../store/normalise";
 import type { LatestRun, SyncRun } from "../store/runs";
 
@@ -22,22 +21,22 @@ const limit = (max: number, fallback: number) =>
     .default(fallback)
     .meta({ description: `Page size, 1-${max}.` });
 
-const cursor = z
+const CursorSchema = z
   .string()
   .min(1, "must not be empty")
   .max(4096, "is too long")
   .meta({ description: "The `nextCursor` of the previous page, verbatim; only valid with the same filters." });
 
-const provider = z.enum(providers, { error: `must be one of ${providers.join(", ")}` });
-const sourceId = z.string().min(1, "must not be empty").max(100, "must be at most 100 characters");
-const timestamp = z.string().meta({ format: "date-time" });
+const ProviderSchema = z.enum(providers, { error: `must be one of ${providers.join(", ")}` });
+const SourceIdSchema = z.string().min(1, "must not be empty").max(100, "must be at most 100 characters");
+const TimestampSchema = z.string().meta({ format: "date-time" });
 
 export const commonStates = ["active", "creating", "failed", "disabled", "unactivated", "unknown"] as const satisfies readonly CommonState[];
 export const imageStateFilters = ["present", "removed", "all", ...commonStates] as const;
 
-export const ImageListQuery = z.strictObject({
-  provider: provider.optional().meta({ description: "Only this provider's images." }),
-  source: sourceId.optional().meta({ description: "Only this source's images (a configured source id)." }),
+export const ImageListQuerySchema = z.strictObject({
+  provider: ProviderSchema.optional().meta({ description: "Only this provider's images." }),
+  source: SourceIdSchema.optional().meta({ description: "Only this source's images (a configured source id)." }),
   name: text("Exact name, or `~text` for names containing text (case-sensitive). Cox Edge names are families.").optional(),
   os: text("Triton os (smartos, linux, windows, ...); for Cox Edge images, the family.").optional(),
   version: text("Triton version; for Cox Edge images, the tag.").optional(),
@@ -63,37 +62,37 @@ export const ImageListQuery = z.strictObject({
   family: text("Cox Edge images only: this family.").optional(),
   tag: text("Cox Edge images only: this tag.").optional(),
   limit: limit(1000, 100),
-  cursor: cursor.optional(),
+  cursor: CursorSchema.optional(),
 });
-export type ImageListQuery = z.output<typeof ImageListQuery>;
+export type ImageListQuery = z.output<typeof ImageListQuerySchema>;
 
-export const ImagePath = z.strictObject({
-  provider,
+export const ImagePathSchema = z.strictObject({
+  provider: ProviderSchema,
   id: z.string().min(1, "must not be empty").max(1024, "is too long").meta({
     description: "Upstream image id. Cox Edge ids (`stackId/family/tag`) contain slashes: send them as they are.",
   }),
 });
 
-export const ImageGetQuery = z.strictObject({
-  source: sourceId.optional().meta({
+export const ImageGetQuerySchema = z.strictObject({
+  source: SourceIdSchema.optional().meta({
     description: "Which source's record to return; by default the first source (by id) where the image is present.",
   }),
 });
 
-export const SourcePath = z.strictObject({ id: sourceId });
-export const RunListQuery = z.strictObject({ limit: limit(100, 20), cursor: cursor.optional() });
+export const SourcePathSchema = z.strictObject({ id: SourceIdSchema });
+export const RunListQuerySchema = z.strictObject({ limit: limit(100, 20), cursor: CursorSchema.optional() });
 
-export const JobPath = z.strictObject({ id: JobIdSchema });
-export const JobListQuery = z.strictObject({
+export const JobPathSchema = z.strictObject({ id: JobIdSchema });
+export const JobListQuerySchema = z.strictObject({
   state: z.enum(jobStates, { error: `must be one of ${jobStates.join(", ")}` }).optional(),
-  provider: provider.optional(),
+  provider: ProviderSchema.optional(),
   limit: limit(100, 20),
-  cursor: cursor.optional(),
+  cursor: CursorSchema.optional(),
 });
 
 export { JobMessageSchema };
 
-export const ImageSummary = z.object({
+export const ImageSummarySchema = z.object({
   provider: z.enum(providers),
   source: z.string(),
   id: z.string(),
@@ -105,24 +104,24 @@ export const ImageSummary = z.object({
   status: z.string().optional().meta({ description: "The upstream's own state word (Triton state, Cox Edge status)." }),
   public: z.boolean().optional(),
   owner: z.string().optional(),
-  createdAt: timestamp.optional(),
-  publishedAt: timestamp.optional(),
-  firstSeenAt: timestamp,
-  lastSeenAt: timestamp.meta({ description: "Last sync (or job) that found the image present." }),
-  lastChangedAt: timestamp,
-  removedAt: timestamp.optional().meta({ description: "Set on tombstones: when the image was found gone." }),
+  createdAt: TimestampSchema.optional(),
+  publishedAt: TimestampSchema.optional(),
+  firstSeenAt: TimestampSchema,
+  lastSeenAt: TimestampSchema.meta({ description: "Last sync (or job) that found the image present." }),
+  lastChangedAt: TimestampSchema,
+  removedAt: TimestampSchema.optional().meta({ description: "Set on tombstones: when the image was found gone." }),
 });
-export type ImageSummary = z.output<typeof ImageSummary>;
+export type ImageSummary = z.output<typeof ImageSummarySchema>;
 
-export const ImageList = z.object({
-  items: z.array(ImageSummary),
+export const ImageListSchema = z.object({
+  items: z.array(ImageSummarySchema),
   nextCursor: z.string().optional().meta({
     description: "Present while more may follow (a page can be short, even empty, and still have one).",
   }),
 });
-export type ImageList = z.output<typeof ImageList>;
+export type ImageList = z.output<typeof ImageListSchema>;
 
-export const ImageDetail = ImageSummary.extend({
+export const ImageDetailSchema = ImageSummarySchema.extend({
   description: z.string().optional(),
   requirements: z.record(z.string(), z.unknown()).optional(),
   tags: z.record(z.string(), z.unknown()).optional(),
@@ -131,10 +130,10 @@ export const ImageDetail = ImageSummary.extend({
   expiresAt: z.number().int().optional().meta({ description: "Tombstones: epoch seconds when the record is deleted." }),
   raw: z.record(z.string(), z.unknown()).meta({ description: "The upstream document as last read." }),
   seenIn: z
-    .array(z.object({ source: z.string(), removedAt: timestamp.optional() }))
+    .array(z.object({ source: z.string(), removedAt: TimestampSchema.optional() }))
     .meta({ description: "Every configured source holding a record of this image id." }),
 });
-export type ImageDetail = z.output<typeof ImageDetail>;
+export type ImageDetail = z.output<typeof ImageDetailSchema>;
 
 const RunCounts = z.object({
   seen: z.number().int(),
@@ -151,10 +150,10 @@ export const SyncRunSchema = z.object({
   runId: z.string(),
   trigger: z.enum(["schedule", "manual"]),
   status: z.enum(["ok", "failed", "skipped-locked"]),
-  startedAt: timestamp,
-  finishedAt: timestamp,
+  startedAt: TimestampSchema,
+  finishedAt: TimestampSchema,
   durationMs: z.number(),
-  snapshotAt: timestamp.optional(),
+  snapshotAt: TimestampSchema.optional(),
   upstreamMs: z.number().optional(),
   counts: RunCounts,
   writes: z.number().int(),
@@ -164,8 +163,8 @@ export const SyncRunSchema = z.object({
 
 const LatestRunSchema = SyncRunSchema.extend({
   lastOkRunId: z.string().optional(),
-  lastOkAt: timestamp.optional(),
-  lastOkSnapshotAt: timestamp.optional(),
+  lastOkAt: TimestampSchema.optional(),
+  lastOkSnapshotAt: TimestampSchema.optional(),
 }) satisfies z.ZodType<LatestRun>;
 
 export const SourceSchema = z.object({
@@ -184,9 +183,9 @@ export const SourceSchema = z.object({
 });
 export type Source = z.output<typeof SourceSchema>;
 
-export const SourceList = z.object({ items: z.array(SourceSchema) });
-export type SourceList = z.output<typeof SourceList>;
-export const RunList = z.object({ items: z.array(SyncRunSchema), nextCursor: z.string().optional() });
+export const SourceListSchema = z.object({ items: z.array(SourceSchema) });
+export type SourceList = z.output<typeof SourceListSchema>;
+export const RunListSchema = z.object({ items: z.array(SyncRunSchema), nextCursor: z.string().optional() });
 
 const JobErrorSchema = z.object({
   code: z.string(),
@@ -203,12 +202,12 @@ export const JobSchema = z.object({
   request: JobMessageSchema.optional().meta({ description: "What the job does (absent on the record of a rejected message)." }),
   attempts: z.number().int(),
   polls: z.number().int(),
-  createdAt: timestamp,
-  updatedAt: timestamp,
-  submittedAt: timestamp.optional(),
-  finishedAt: timestamp.optional(),
-  deadlineAt: timestamp.optional(),
-  nextCheckAt: timestamp.optional(),
+  createdAt: TimestampSchema,
+  updatedAt: TimestampSchema,
+  submittedAt: TimestampSchema.optional(),
+  finishedAt: TimestampSchema.optional(),
+  deadlineAt: TimestampSchema.optional(),
+  nextCheckAt: TimestampSchema.optional(),
   upstream: z.object({ imageId: z.string().optional(), taskId: z.string().optional() }).optional(),
   result: z
     .object({
@@ -230,17 +229,17 @@ export function jobView(job: JobRecord): Job {
   };
 }
 
-export const JobList = z.object({ items: z.array(JobSchema), nextCursor: z.string().optional() });
-export type JobList = z.output<typeof JobList>;
-export const JobAccepted = z.object({
+export const JobListSchema = z.object({ items: z.array(JobSchema), nextCursor: z.string().optional() });
+export type JobList = z.output<typeof JobListSchema>;
+export const JobAcceptedSchema = z.object({
   jobId: z.string(),
   state: z.enum(jobStates) as z.ZodType<JobState>,
   created: z.boolean().meta({ description: "false when a job with this id already existed (idempotent resubmission)." }),
   location: z.string().meta({ description: "Where its state is: GET /jobs/{jobId}." }),
 });
-export type JobAccepted = z.output<typeof JobAccepted>;
+export type JobAccepted = z.output<typeof JobAcceptedSchema>;
 
-export const Problem = z.object({
+export const ProblemSchema = z.object({
   type: z.string(),
   title: z.string(),
   status: z.number().int(),
@@ -250,4 +249,4 @@ export const Problem = z.object({
     .optional(),
 });
 
-export const Health = z.object({ status: z.literal("ok") });
+export const HealthSchema = z.object({ status: z.literal("ok") });

@@ -1,11 +1,12 @@
 /** GET /sources and GET /sources/{id}/runs: what is mirrored from where, and how its syncs went. */
+import { itemKeys } from "../store/keys";
 import { z } from "zod";
 import type { ConfigLoader } from "../core/config";
 import { listLatestRuns, listRuns } from "../store/runs";
 import { configuredTable } from "../store/table";
 import { ApiProblem } from "./problem";
 import { defineRoute } from "./route";
-import { RunList, RunListQuery, SourceList, SourcePath, type Source } from "./schemas";
+import { RunListSchema, RunListQuerySchema, SourceListSchema, SourcePathSchema, type Source } from "./schemas";
 
 /** The configured sources, described by where they point; credentials (keys, API keys) are never copied. */
 export function configuredSources(config: ConfigLoader): Omit<Source, "latestRun">[] {
@@ -25,7 +26,7 @@ export function configuredSources(config: ConfigLoader): Omit<Source, "latestRun
 export const listSourcesRoute = defineRoute({
   tag: "sources",
   summary: "Configured sources with their latest sync run",
-  responses: { 200: { description: "Every configured source, by id.", schema: SourceList } },
+  responses: { 200: { description: "Every configured source, by id.", schema: SourceListSchema } },
   async handle(_input, { config }) {
     const latest = new Map((await listLatestRuns(configuredTable(config))).map((run) => [run.sourceId, run]));
     return {
@@ -36,15 +37,15 @@ export const listSourcesRoute = defineRoute({
 });
 
 /** A position in a source's run history: the last run item's key, signed into the cursor. */
-const RunPositionSchema = z.strictObject({ pk: z.string(), sk: z.string().startsWith("RUN#") });
+const RunPositionSchema = z.strictObject({ pk: z.string(), sk: z.string().startsWith(itemKeys.runPrefix) });
 
 export const listRunsRoute = defineRoute({
   tag: "sources",
   summary: "A source's sync runs, newest first",
-  path: SourcePath,
-  query: RunListQuery,
+  path: SourcePathSchema,
+  query: RunListQuerySchema,
   responses: {
-    200: { description: "A page of runs.", schema: RunList },
+    200: { description: "A page of runs.", schema: RunListSchema },
     404: { description: "The source is not configured and has no runs." },
   },
   async handle({ path, query }, { config, cursors }) {

@@ -8,6 +8,7 @@
 import { readFileSync } from "node:fs";
 import { Resource } from "sst";
 import { z } from "zod";
+import { describeIssues, fieldIssues } from "./issues";
 import { inventoryTable, jobQueue, tuningVariables, type SecretName } from "./resources";
 
 export class ConfigError extends Error {
@@ -97,13 +98,6 @@ function readKeyFile(path: string): string {
   }
 }
 
-function describeIssues(error: z.ZodError, setting: string, origin: string): string {
-  const problems = error.issues.map((issue) => {
-    const path = issue.path.map((p) => (typeof p === "number" ? `[${p}]` : `.${String(p)}`)).join("");
-    return `${setting}${path}: ${issue.message}`;
-  });
-  return `Invalid configuration (${origin}): ${problems.join("; ")}`;
-}
 
 export class ConfigLoader {
   readonly #cache = new Map<string, unknown>();
@@ -150,7 +144,7 @@ export class ConfigLoader {
       );
       const parsed = TuningSchema.safeParse(input);
       if (!parsed.success) {
-        const problems = parsed.error.issues.map((i) => `${tuningVariables[i.path[0] as keyof typeof tuningVariables]}: ${i.message}`);
+        const problems = fieldIssues(parsed.error).map(({ path, message }) => `${tuningVariables[path as keyof typeof tuningVariables]}: ${message}`);
         throw new ConfigError(`Invalid configuration (environment): ${problems.join("; ")}`);
       }
       return parsed.data;
@@ -190,7 +184,7 @@ export class ConfigLoader {
         throw new ConfigError(`Invalid configuration (${origin}): ${name} is not valid JSON`);
       }
       const parsed = z.array(schema).safeParse(json);
-      if (!parsed.success) throw new ConfigError(describeIssues(parsed.error, name, origin));
+      if (!parsed.success) throw new ConfigError(`Invalid configuration (${origin}): ${describeIssues(parsed.error, { prefix: name })}`);
       const ids = parsed.data.map((s) => (s as { id: string }).id);
       const duplicate = ids.find((id, i) => ids.indexOf(id) !== i);
       if (duplicate) throw new ConfigError(`Invalid configuration (${origin}): ${name} has two sources with id ${duplicate}`);

@@ -1,3 +1,5 @@
+import { backoff } from "../core/backoff";
+
 /** SQS delays a message at most 15 minutes (DelaySeconds ≤ 900). */
 export const maxSqsDelaySeconds = 900;
 
@@ -16,9 +18,7 @@ export interface DelayOptions {
  * out but none comes back sooner than half the backoff. Whole seconds, as SQS takes them.
  */
 export function continuationDelaySeconds(step: number, options: DelayOptions): number {
-  const random = options.random ?? Math.random;
-  const limit = Math.min(options.maxSeconds, maxSqsDelaySeconds);
-  const cap = Math.min(limit, 2 ** Math.min(step - 1, 30));
-  const jittered = Math.ceil(cap / 2 + (random() * cap) / 2);
+  const max = Math.min(options.maxSeconds, maxSqsDelaySeconds);
+  const jittered = Math.ceil(backoff(step, { base: 1, max, jitter: "equal", random: options.random }));
   return Math.min(Math.max(jittered, Math.ceil(options.minSeconds ?? 0), 1), maxSqsDelaySeconds);
 }

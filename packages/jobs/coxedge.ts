@@ -8,9 +8,8 @@ import { logger } from "../core/observability";
 import { isKnownTaskStatus, taskOutcome, type CoxEdgeClient } from "../providers/coxedge/client";
 import type { CoxEdgeImage, CoxEdgeTask, TaskStarted } from "../providers/coxedge/schemas";
 import { UpstreamError, UpstreamNotFoundError } from "../providers/http";
-import type { JobRecord } from "../store/jobs";
 import { upstreamJobError, type JobOperations, type Progress } from "./operations";
-import type { CoxEdgeJobRequest } from "./schema";
+import type { CoxEdgeJobRequest, JobRecord } from "./schema";
 
 type CreateParams = Extract<CoxEdgeJobRequest, { action: "create" }>["params"];
 
@@ -19,7 +18,7 @@ type CreateParams = Extract<CoxEdgeJobRequest, { action: "create" }>["params"];
  * the lost attempt's task may still be removing the image. With the default backoff (1, 2, 4 ... s) the
  * grace lasts about 4 to 8 minutes; counted in checks, it needs no new field on the job record.
  */
-export const DELETE_REFUSAL_GRACE_CHECKS = 8;
+export const deleteRefusalGraceChecks = 8;
 
 /** What a task's final status leads to: the create's image, or the deleted image's removal. */
 interface TaskEnd {
@@ -183,7 +182,7 @@ function deleteOperations(client: CoxEdgeClient, imageId: string, job: JobRecord
       if (taskId) return checkTask(client, taskId, end);
       if (!job.upstream?.imageId) throw new Error(`job ${job.jobId} has neither a task nor an image to check`);
       if (!(await imageExists())) return removed(imageId);
-      if (job.polls + 1 < DELETE_REFUSAL_GRACE_CHECKS) return followImage;
+      if (job.polls + 1 < deleteRefusalGraceChecks) return followImage;
       // Still there after the grace: ask once more; a refusal now fails the job with the upstream's own message.
       return deleteAgain((refusal) => ({ kind: "failed", error: upstreamJobError(refusal) }));
     },

@@ -25,12 +25,13 @@ import { CoxEdgeClient } from "../providers/coxedge/client";
 import { UpstreamError } from "../providers/http";
 import { tritonClientFor, type TritonClient } from "../providers/triton/client";
 import { markImageRemoved, upsertImage } from "../store/inventory";
-import { createJob, getJob, isTerminal, saveJob, type JobError, type JobRecord } from "../store/jobs";
+import { itemKeys } from "../store/keys";
+import { createJob, getJob, isTerminal, saveJob, type JobError } from "../store/jobs";
 import { continuationDelaySeconds, maxSqsDelaySeconds } from "./backoff";
 import { enqueue, type JobsContext } from "./context";
 import { coxedgeOperations } from "./coxedge";
 import { upstreamJobError, type InventoryRefresh, type JobOperations, type Progress } from "./operations";
-import { jobRequest, parseQueueMessage, type JobRequest } from "./schema";
+import { jobRequest, parseQueueMessage, type JobRecord, type JobRequest } from "./schema";
 import { acceptJob, JobConflictError, newJobRecord } from "./submit";
 import { tritonOperations, type TritonJobSource } from "./triton";
 
@@ -65,7 +66,7 @@ export class JobWorker {
       awsSdkV3Client: dynamoClient(),
       keyAttr: "pk",
       sortKeyAttr: "sk",
-      staticPkValue: "IDEMPOTENCY#jobs",
+      staticPkValue: itemKeys.jobStepIdempotency,
       expiryAttr: "expiresAt",
     });
     const runStepOnce = makeIdempotent((step: Step) => this.#runStep(step), {
@@ -125,7 +126,7 @@ export class JobWorker {
   }
 
   async #runStep({ jobId, seq }: Step): Promise<StepOutcome> {
-    const stored = await getJob(this.#context.table, jobId);
+    const stored = await getJob<JobRequest>(this.#context.table, jobId);
     if (!stored) throw new RejectedMessageError(`job ${jobId} does not exist`);
     if (isTerminal(stored.state)) return "finished";
     // The step before the current one saved its decision but may have died before sending it on.

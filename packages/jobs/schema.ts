@@ -5,7 +5,9 @@
  * Every rejection names the offending field, e.g. `params.machine: is required`.
  */
 import { z } from "zod";
-import { createImageRequestSchema as coxedgeCreateParams } from "../providers/coxedge/validation";
+import { describeIssues } from "../core/issues";
+import type { JobRecord as StoredJobRecord } from "../store/jobs";
+import { CreateImageRequestSchema as coxedgeCreateParams } from "../providers/coxedge/validation";
 
 /** Type errors read "is required" or "must be ..."; other issues (e.g. unknown keys) keep zod's message. */
 const required = (what: string) => ({
@@ -24,10 +26,10 @@ export const JobIdSchema = z
   .string(required("a string"))
   .regex(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/, "must be 1-128 chars of A-Z, a-z, 0-9, '.', '_', ':' or '-', starting alphanumeric");
 
-const tritonAcl = z.array(uuid(), "must be an array of account UUIDs");
-const tritonTags = z.record(z.string(), z.unknown(), "must be an object");
+const TritonAclSchema = z.array(uuid(), "must be an array of account UUIDs");
+const TritonTagsSchema = z.record(z.string(), z.unknown(), "must be an object");
 
-const TritonCreateParams = z.strictObject(
+const TritonCreateParamsSchema = z.strictObject(
   {
     machine: tritonId(),
     name: text(),
@@ -35,15 +37,15 @@ const TritonCreateParams = z.strictObject(
     description: z.string("must be a string").optional(),
     homepage: z.string("must be a string").optional(),
     eula: z.string("must be a string").optional(),
-    acl: tritonAcl.optional(),
-    tags: tritonTags.optional(),
+    acl: TritonAclSchema.optional(),
+    tags: TritonTagsSchema.optional(),
   },
   required("an object"),
 );
 
-const TritonImageParams = z.strictObject({ imageId: tritonId() }, required("an object"));
+const TritonImageParamsSchema = z.strictObject({ imageId: tritonId() }, required("an object"));
 
-const TritonUpdateFields = z
+const TritonUpdateFieldsSchema = z
   .strictObject(
     {
       name: text().optional(),
@@ -51,19 +53,19 @@ const TritonUpdateFields = z
       description: nullableText().optional(),
       homepage: nullableText().optional(),
       eula: nullableText().optional(),
-      acl: tritonAcl.nullable().optional(),
-      tags: tritonTags.nullable().optional(),
+      acl: TritonAclSchema.nullable().optional(),
+      tags: TritonTagsSchema.nullable().optional(),
     },
     required("an object"),
   )
   .refine((fields) => Object.keys(fields).length > 0, "must change at least one field");
 
-const TritonUpdateParams = z.strictObject({ imageId: tritonId(), fields: TritonUpdateFields }, required("an object"));
+const TritonUpdateParamsSchema = z.strictObject({ imageId: tritonId(), fields: TritonUpdateFieldsSchema }, required("an object"));
 
 /** ImportImageFromDatacenter into `targetSource`, another configured Triton source (datacenter) of the account. */
-const TritonCopyParams = z.strictObject({ imageId: tritonId(), targetSource: text() }, required("an object"));
+const TritonCopyParamsSchema = z.strictObject({ imageId: tritonId(), targetSource: text() }, required("an object"));
 
-const TritonExportParams = z.strictObject(
+const TritonExportParamsSchema = z.strictObject(
   {
     imageId: tritonId(),
     manta_path: text().regex(/^\/[^/]+\/.+/, "must be a Manta path like /<account>/stor/images/name"),
@@ -72,7 +74,7 @@ const TritonExportParams = z.strictObject(
 );
 
 /** Cox Edge image ids are `stackId/family/tag`. */
-const CoxEdgeImageParams = z.strictObject(
+const CoxEdgeImageParamsSchema = z.strictObject(
   { imageId: text().regex(/^[^/]+\/[^/]+\/[^/]+$/, "must be a Cox Edge image id stackId/family/tag") },
   required("an object"),
 );
@@ -90,28 +92,28 @@ const actionError = (actions: string) => ({
   error: (issue: { input: unknown }) => (issue.input === undefined ? "is required" : `unknown action, expected one of ${actions}`),
 });
 
-const TritonJob = z.discriminatedUnion(
+const TritonJobSchema = z.discriminatedUnion(
   "action",
   [
-    job("triton", "create", TritonCreateParams),
-    job("triton", "clone", TritonImageParams),
-    job("triton", "delete", TritonImageParams),
-    job("triton", "update", TritonUpdateParams),
-    job("triton", "export", TritonExportParams),
-    job("triton", "copy", TritonCopyParams),
+    job("triton", "create", TritonCreateParamsSchema),
+    job("triton", "clone", TritonImageParamsSchema),
+    job("triton", "delete", TritonImageParamsSchema),
+    job("triton", "update", TritonUpdateParamsSchema),
+    job("triton", "export", TritonExportParamsSchema),
+    job("triton", "copy", TritonCopyParamsSchema),
   ],
   actionError("create, clone, delete, update, export, copy"),
 );
 
-const CoxEdgeJob = z.discriminatedUnion(
+const CoxEdgeJobSchema = z.discriminatedUnion(
   "action",
   // Same family/tag rules the Cox Edge client and simulator enforce, from one definition.
-  [job("coxedge", "create", z.strictObject(coxedgeCreateParams.shape, required("an object"))), job("coxedge", "delete", CoxEdgeImageParams)],
+  [job("coxedge", "create", z.strictObject(coxedgeCreateParams.shape, required("an object"))), job("coxedge", "delete", CoxEdgeImageParamsSchema)],
   actionError("create, delete"),
 );
 
 /** A job as users and the HTTP API submit it. */
-export const JobMessageSchema = z.discriminatedUnion("provider", [TritonJob, CoxEdgeJob], {
+export const JobMessageSchema = z.discriminatedUnion("provider", [TritonJobSchema, CoxEdgeJobSchema], {
   error: (issue) => (issue.input === undefined ? "is required" : "unknown provider, expected triton or coxedge"),
 });
 export type JobMessage = z.output<typeof JobMessageSchema>;
@@ -120,6 +122,8 @@ export type JobRequest = DistributiveOmit<JobMessage, "jobId">;
 export type TritonJobRequest = Extract<JobRequest, { provider: "triton" }>;
 export type CoxEdgeJobRequest = Extract<JobRequest, { provider: "coxedge" }>;
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
+/** A job record as the jobs layer reads and writes it. */
+export type JobRecord = StoredJobRecord<JobRequest>;
 
 /** The worker's own follow-up for a job: step `seq` (1, 2, ...) retries or polls it. */
 export const ContinuationMessageSchema = z.strictObject({
@@ -134,16 +138,6 @@ export type ParsedQueueMessage =
   | { ok: true; value: QueueMessage }
   /** `jobId` when the body names a well-formed one, so the rejection can be recorded on the job. */
   | { ok: false; error: string; jobId?: string };
-
-/** Formats zod issues as `path: message; path: message`. */
-export function describeIssues(error: z.ZodError): string {
-  return error.issues
-    .map((issue) => {
-      const path = issue.path.map((p) => (typeof p === "number" ? `[${p}]` : `.${String(p)}`)).join("").replace(/^\./, "");
-      return path ? `${path}: ${issue.message}` : issue.message;
-    })
-    .join("; ");
-}
 
 /** Parses a queue message body; a continuation is recognised by its `seq` field. */
 export function parseQueueMessage(body: string): ParsedQueueMessage {

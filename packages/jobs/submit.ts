@@ -1,10 +1,11 @@
 /** Accepting jobs: from the HTTP API (`submitJob`) and from messages sent straight to the queue (the worker). */
 import { randomUUID } from "node:crypto";
 import { isDeepStrictEqual } from "node:util";
-import { createJob, type JobRecord } from "../store/jobs";
+import { describeIssues } from "../core/issues";
+import { createJob } from "../store/jobs";
 import type { Table } from "../store/table";
 import { enqueue, jobsContext, type JobsContext } from "./context";
-import { describeIssues, jobRequest, JobMessageSchema, type JobRequest } from "./schema";
+import { jobRequest, JobMessageSchema, type JobRecord, type JobRequest } from "./schema";
 
 /** The job message is invalid; `message` names every offending field. */
 export class JobValidationError extends Error {

@@ -7,9 +7,8 @@
 import { UpstreamConflictError, UpstreamNetworkError, UpstreamNotFoundError } from "../providers/http";
 import type { TritonClient } from "../providers/triton/client";
 import type { TritonImage } from "../providers/triton/schemas";
-import type { JobRecord } from "../store/jobs";
 import type { JobOperations, Progress } from "./operations";
-import type { TritonJobRequest } from "./schema";
+import type { JobRecord, TritonJobRequest } from "./schema";
 
 /** A configured Triton source as a job uses it. */
 export interface TritonJobSource {

@@ -10,6 +10,8 @@
  * position is (segment, last key): stable order, no duplicates, no gaps. Every value a caller supplies goes
  * into ExpressionAttributeValues; attribute names are fixed here.
  */
+import { itemKeys, listingIndex, secondaryIndex, type IndexAttributes, type IndexKeys } from "./keys";
+import { backoff } from "../core/backoff";
 import { BatchGetCommand, QueryCommand, type QueryCommandInput } from "@aws-sdk/lib-dynamodb";
 import { providers, type Provider } from "../core/resources";
 import { imagePartitionKey, type ImageItem, type ImageKey } from "./inventory";
@@ -46,13 +48,9 @@ export const summaryAttributes = [
 ] as const satisfies readonly (keyof ImageItem)[];
 
 export type ImageSummaryItem = Pick<ImageItem, (typeof summaryAttributes)[number]>;
-type ListedItem = ImageSummaryItem & Pick<ImageItem, "pk" | "sk" | "gsi1pk" | "gsi1sk" | "gsi2pk" | "gsi2sk">;
+type ListedItem = ImageSummaryItem & Pick<ImageItem, "pk" | "sk"> & IndexAttributes;
 
-const indexes = {
-  all: { name: "gsi1", pk: "gsi1pk", sk: "gsi1sk" },
-  os: { name: "gsi2", pk: "gsi2pk", sk: "gsi2sk" },
-} as const;
-type Index = (typeof indexes)[keyof typeof indexes];
+type Index = IndexKeys;
 
 
 interface Segment {
@@ -61,9 +59,10 @@ interface Segment {
   prefix?: string;
 }
 
-function segments(filter: ImageFilter): Segment[] {
-  const index = filter.os === undefined ? indexes.all : indexes.os;
-  const hash = filter.os === undefined ? "IMAGES" : `IMAGEOS#${filter.os}`;
+/** The key ranges a listing reads, in index order. Exported for unit tests. */
+export function segments(filter: ImageFilter): Segment[] {
+  const index = filter.os === undefined ? listingIndex : secondaryIndex;
+  const hash = filter.os === undefined ? itemKeys.allImages : itemKeys.imagesWithOs(filter.os);
   // Sorted like the sort keys, so the segments follow the index's own order.
   const among = filter.provider ? [filter.provider] : providers.toSorted();
   if (filter.source !== undefined) return among.map((p) => ({ index, hash, prefix: `${p}#${filter.source}#` }));
@@ -71,7 +70,8 @@ function segments(filter: ImageFilter): Segment[] {
   return [{ index, hash }];
 }
 
-function filterExpression(filter: ImageFilter): Pick<QueryCommandInput, "FilterExpression" | "ExpressionAttributeNames" | "ExpressionAttributeValues"> {
+/** The FilterExpression for the filters no index key covers. Exported for unit tests. */
+export function filterExpression(filter: ImageFilter): Pick<QueryCommandInput, "FilterExpression" | "ExpressionAttributeNames" | "ExpressionAttributeValues"> {
   const names: Record<string, string> = {};
   const values: Record<string, unknown> = {};
   const clauses: string[] = [];
@@ -175,7 +175,7 @@ export async function getImages(table: Table, keys: readonly ImageKey[]): Promis
   for (let attempt = 0; pending.length; attempt++) {
     // Unprocessed keys mean throttling: back off, but give up rather than hold the request until the timeout.
     if (attempt === maxBatchGetAttempts) throw new Error(`BatchGetItem left ${pending.length} keys unprocessed after ${attempt} attempts`);
-    if (attempt) await new Promise((r) => setTimeout(r, Math.min(1000, 50 * 2 ** attempt)));
+    if (attempt) await new Promise((r) => setTimeout(r, backoff(attempt, { base: 100, max: 1000, jitter: "full" })));
     // BatchGetItem takes at most 100 keys.
     const batch = pending.slice(0, 100);
     const result = await table.client.send(new BatchGetCommand({ RequestItems: { [table.name]: { Keys: batch } } }));

@@ -9,6 +9,7 @@
  * image the source's last successful snapshot (`lastOkSnapshotAt` on its LATEST run item) also proves
  * it was seen then; `effectiveLastSeenAt` combines the two.
  */
+import { itemKeys, listingIndex, secondaryIndex, type IndexAttributes } from "./keys";
 import { ConditionalCheckFailedException } from "@aws-sdk/client-dynamodb";
 import { GetCommand, paginateQuery, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import pLimit from "p-limit";
@@ -61,26 +62,26 @@ export type ImageChange =
   | { kind: "remove"; upstreamId: string; lastSeenAt?: string };
 
 export function imagePartitionKey(source: SourceRef): string {
-  return `IMAGE#${source.provider}#${source.sourceId}`;
+  return itemKeys.imagePartition(source);
 }
 
 function itemKey(key: ImageKey): { pk: string; sk: string } {
   return { pk: imagePartitionKey(key), sk: key.upstreamId };
 }
 
-export type IndexAttributes = Record<"gsi1pk" | "gsi1sk" | "gsi2pk" | "gsi2sk", string | undefined>;
 
 /**
  * Index attributes of an image, the one place that decides which indexes it appears in; written with
  * every content write (undefined ones are removed). Tombstones keep theirs: they stay queryable.
  */
 export function imageIndexAttributes(image: ImageKey & ImageView): IndexAttributes {
+  const sort = itemKeys.imageSort(image);
   return {
-    gsi1pk: "IMAGES",
-    gsi1sk: `${image.provider}#${image.sourceId}#${image.upstreamId}`,
-    // The HTTP API's os (Cox Edge: family) filter, sorted like gsi1 (see inventory-queries.ts).
-    gsi2pk: image.os === undefined ? undefined : `IMAGEOS#${image.os}`,
-    gsi2sk: image.os === undefined ? undefined : `${image.provider}#${image.sourceId}#${image.upstreamId}`,
+    [listingIndex.pk]: itemKeys.allImages,
+    [listingIndex.sk]: sort,
+    // The HTTP API's os (Cox Edge: family) filter, sorted like the listing index (see inventory-queries.ts).
+    [secondaryIndex.pk]: image.os === undefined ? undefined : itemKeys.imagesWithOs(image.os),
+    [secondaryIndex.sk]: image.os === undefined ? undefined : sort,
   };
 }
 

@@ -3,11 +3,11 @@
  * both newest first). Every write after creation is a whole-item put conditioned on the `version` the
  * writer read, so two workers can never both move a job on from the same state.
  */
+import { itemKeys, listingIndex, secondaryIndex } from "./keys";
 import { ConditionalCheckFailedException } from "@aws-sdk/client-dynamodb";
 import { GetCommand, PutCommand, QueryCommand } from "@aws-sdk/lib-dynamodb";
 import { z } from "zod";
 import type { Provider } from "../core/resources";
-import type { JobRequest } from "../jobs/schema";
 import { expiresAfterDays, type Table } from "./table";
 
 export const jobStates = ["queued", "submitting", "submitted", "polling", "succeeded", "failed"] as const;
@@ -38,10 +38,18 @@ export interface JobResult {
   export?: { manta_url: string; image_path: string; manifest_path: string };
 }
 
-export interface JobRecord {
+/** What a job does, as far as the store needs to know: the jobs layer (`packages/jobs/schema.ts`) types it exactly. */
+export interface StoredJobRequest {
+  provider: Provider;
+  source: string;
+  action: string;
+}
+
+/** A job record; `Request` is the exact request type of the layer that reads and writes it. */
+export interface JobRecord<Request extends StoredJobRequest = StoredJobRequest> {
   jobId: string;
   /** What to do; absent only on the record of a rejected (invalid) message. */
-  request?: JobRequest;
+  request?: Request;
   state: JobState;
   /** The continuation step the job waits for; a message for another step is a duplicate or stale. */
   seq: number;
@@ -74,31 +82,33 @@ export interface JobRecord {
   lastError?: JobError;
 }
 
-export const jobKey = (jobId: string) => ({ pk: `JOB#${jobId}`, sk: "JOB" });
+export const jobKey = itemKeys.job;
 
-function toItem(job: JobRecord): Record<string, unknown> {
+function toItem(job: JobRecord<StoredJobRequest>): Record<string, unknown> {
   const order = `${job.createdAt}#${job.jobId}`;
   const expiresAt = job.finishedAt && isTerminal(job.state)
     ? expiresAfterDays(job.finishedAt, finishedJobRetentionDays)
     : undefined;
   return {
     ...jobKey(job.jobId),
-    gsi1pk: "JOBS",
-    gsi1sk: order,
-    gsi2pk: `JOBSTATE#${job.state}`,
-    gsi2sk: order,
+    [listingIndex.pk]: itemKeys.allJobs,
+    [listingIndex.sk]: order,
+    [secondaryIndex.pk]: itemKeys.jobsInState(job.state),
+    [secondaryIndex.sk]: order,
     ...job,
     expiresAt,
   };
 }
 
-function fromItem(item: Record<string, unknown>): JobRecord {
-  const { pk: _pk, sk: _sk, gsi1pk: _g1, gsi1sk: _g1s, gsi2pk: _g2, gsi2sk: _g2s, expiresAt: _e, ...job } = item;
-  return job as unknown as JobRecord;
+/** Records are written only through this module, so an item read back has the writer's request type. */
+function fromItem<R extends StoredJobRequest>(item: Record<string, unknown>): JobRecord<R> {
+  const { pk: _pk, sk: _sk, expiresAt: _e, ...job } = item;
+  for (const attribute of [listingIndex.pk, listingIndex.sk, secondaryIndex.pk, secondaryIndex.sk]) delete job[attribute];
+  return job as unknown as JobRecord<R>;
 }
 
 /** Creates the job unless one with its id exists; returns the job now stored either way. */
-export async function createJob(table: Table, job: JobRecord): Promise<{ created: boolean; job: JobRecord }> {
+export async function createJob<R extends StoredJobRequest>(table: Table, job: JobRecord<R>): Promise<{ created: boolean; job: JobRecord<R> }> {
   try {
     await table.client.send(
       new PutCommand({
@@ -110,15 +120,15 @@ export async function createJob(table: Table, job: JobRecord): Promise<{ created
     return { created: true, job };
   } catch (error) {
     if (!(error instanceof ConditionalCheckFailedException)) throw error;
-    const existing = await getJob(table, job.jobId);
+    const existing = await getJob<R>(table, job.jobId);
     if (!existing) throw error;
     return { created: false, job: existing };
   }
 }
 
-export async function getJob(table: Table, jobId: string): Promise<JobRecord | undefined> {
+export async function getJob<R extends StoredJobRequest>(table: Table, jobId: string): Promise<JobRecord<R> | undefined> {
   const { Item } = await table.client.send(new GetCommand({ TableName: table.name, Key: jobKey(jobId), ConsistentRead: true }));
-  return Item ? fromItem(Item) : undefined;
+  return Item ? fromItem<R>(Item) : undefined;
 }
 
 /** Another writer changed the job since it was read. */
@@ -127,8 +137,8 @@ export class StaleJobError extends Error {
 }
 
 /** Writes `job` if the stored version is still `job.version`; returns the stored record (version + 1). */
-export async function saveJob(table: Table, job: JobRecord, now = new Date()): Promise<JobRecord> {
-  const saved: JobRecord = { ...job, version: job.version + 1, updatedAt: now.toISOString() };
+export async function saveJob<R extends StoredJobRequest>(table: Table, job: JobRecord<R>, now = new Date()): Promise<JobRecord<R>> {
+  const saved: JobRecord<R> = { ...job, version: job.version + 1, updatedAt: now.toISOString() };
   try {
     await table.client.send(
       new PutCommand({
@@ -161,23 +171,23 @@ export interface ListJobsQuery {
 }
 
 /** Jobs newest first, optionally of one state (gsi2) and/or provider (filtered). */
-export async function listJobs(table: Table, query: ListJobsQuery): Promise<{ jobs: JobRecord[]; cursor?: JobListPosition }> {
+export async function listJobs<R extends StoredJobRequest>(table: Table, query: ListJobsQuery): Promise<{ jobs: JobRecord<R>[]; cursor?: JobListPosition }> {
   if (!Number.isInteger(query.limit) || query.limit < 1 || query.limit > 100) {
     throw new RangeError(`limit must be an integer from 1 to 100, got ${query.limit}`);
   }
-  const [index, partition] = query.state ? ["gsi2", `JOBSTATE#${query.state}`] : ["gsi1", "JOBS"];
+  const [index, partition] = query.state ? [secondaryIndex, itemKeys.jobsInState(query.state)] : [listingIndex, itemKeys.allJobs];
   let startKey: Record<string, unknown> | undefined = query.cursor && {
     ...jobKey(query.cursor.after.slice(query.cursor.after.indexOf("#") + 1)),
-    [`${index}pk`]: partition,
-    [`${index}sk`]: query.cursor.after,
+    [index.pk]: partition,
+    [index.sk]: query.cursor.after,
   };
-  const jobs: JobRecord[] = [];
+  const jobs: JobRecord<R>[] = [];
   // A provider filter applies after DynamoDB's Limit, so keep reading until the page is full.
   do {
     const page = await table.client.send(
       new QueryCommand({
         TableName: table.name,
-        IndexName: index,
+        IndexName: index.name,
         KeyConditionExpression: "#pk = :pk",
         ScanIndexForward: false,
         Limit: query.limit - jobs.length,
@@ -185,15 +195,15 @@ export async function listJobs(table: Table, query: ListJobsQuery): Promise<{ jo
         ...(query.provider
           ? {
               FilterExpression: "#request.#provider = :provider",
-              ExpressionAttributeNames: { "#pk": `${index}pk`, "#request": "request", "#provider": "provider" },
+              ExpressionAttributeNames: { "#pk": index.pk, "#request": "request", "#provider": "provider" },
               ExpressionAttributeValues: { ":pk": partition, ":provider": query.provider },
             }
-          : { ExpressionAttributeNames: { "#pk": `${index}pk` }, ExpressionAttributeValues: { ":pk": partition } }),
+          : { ExpressionAttributeNames: { "#pk": index.pk }, ExpressionAttributeValues: { ":pk": partition } }),
       }),
     );
-    jobs.push(...(page.Items ?? []).map(fromItem));
+    jobs.push(...(page.Items ?? []).map((item) => fromItem<R>(item)));
     startKey = page.LastEvaluatedKey;
   } while (startKey && jobs.length < query.limit);
-  const last = startKey?.[`${index}sk`];
+  const last = startKey?.[index.sk];
   return { jobs, ...(typeof last === "string" ? { cursor: { after: last } } : {}) };
 }

@@ -5,14 +5,14 @@
  */
 import { createHash } from "node:crypto";
 import type { Provider } from "../core/resources";
-import { STACKPATH_STACK_ID, type CoxEdgeImage } from "../providers/coxedge/schemas";
+import { stackpathStackId, type CoxEdgeImage } from "../providers/coxedge/schemas";
 import type { TritonImage } from "../providers/triton/schemas";
 
 /**
  * Part of every content hash: bump it when the normalised view or the index attributes change shape,
  * and the next sync rewrites every image once (otherwise unchanged images are never written again).
  */
-export const IMAGE_ITEM_VERSION = 1;
+export const imageItemVersion = 1;
 
 /** Lifecycle common to both providers; `status` keeps the upstream's own word. */
 export type CommonState = "active" | "creating" | "failed" | "disabled" | "unactivated" | "unknown";
@@ -99,7 +99,7 @@ const coxedgeStates: Record<CoxEdgeImage["status"], CommonState> = {
 
 function coxedgeView(image: CoxEdgeImage): ImageView {
   // Default images live in StackPath's own stack and are offered to every environment.
-  const stackpath = image.stackId === STACKPATH_STACK_ID;
+  const stackpath = image.stackId === stackpathStackId;
   return {
     name: image.family,
     version: image.tag,
@@ -120,7 +120,7 @@ function isoMillis(timestamp: string | undefined): string | undefined {
 
 /** sha256 over the item version and the document with object keys sorted, so key order never counts as a change. */
 export function contentHash(document: unknown): string {
-  return createHash("sha256").update(`${IMAGE_ITEM_VERSION}\n${canonicalJson(document)}`).digest("base64url");
+  return createHash("sha256").update(`${imageItemVersion}\n${canonicalJson(document)}`).digest("base64url");
 }
 
 function canonicalJson(value: unknown): string {

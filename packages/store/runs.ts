@@ -9,6 +9,7 @@
  * returns the last successful snapshot time) and recording the run (which also releases it). Runs take the
  * lease one after another, so the latest run is the one that started last.
  */
+import { itemKeys, listingIndex } from "./keys";
 import { ConditionalCheckFailedException } from "@aws-sdk/client-dynamodb";
 import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import type { Provider } from "../core/resources";
@@ -70,12 +71,12 @@ const leaseFieldNames = ["leaseRunId", "leaseAcquiredAt", "leaseUntil"] as const
 export const emptyCounts = (): RunCounts => ({ seen: 0, added: 0, changed: 0, removed: 0, revived: 0, unchanged: 0 });
 
 export function sourcePartitionKey(sourceId: string): string {
-  return `SOURCE#${sourceId}`;
+  return itemKeys.sourcePartition(sourceId);
 }
 
-const latestKey = (sourceId: string) => ({ pk: sourcePartitionKey(sourceId), sk: "LATEST" });
-/** Every source's LATEST item is listed by gsi1 `SOURCES`. */
-const sourceIndex = (sourceId: string) => ({ kind: "source", gsi1pk: "SOURCES", gsi1sk: sourceId });
+const latestKey = (sourceId: string) => ({ pk: sourcePartitionKey(sourceId), sk: itemKeys.latestRun });
+/** Every source's LATEST item is listed by the listing index under `SOURCES`. */
+const sourceIndex = (sourceId: string) => ({ kind: "source", [listingIndex.pk]: itemKeys.allSources, [listingIndex.sk]: sourceId });
 
 export type LeaseResult =
   | { acquired: true; lease: LeaseFields; lastOkSnapshotAt: string | undefined }
@@ -116,7 +117,7 @@ export async function acquireLease(
  */
 export async function recordRun(table: Table, run: SyncRun, retentionDays?: number): Promise<boolean> {
   const expiresAt = retentionDays === undefined ? undefined : expiresAfterDays(run.finishedAt, retentionDays);
-  const runItem = { pk: sourcePartitionKey(run.sourceId), sk: `RUN#${run.startedAt}#${run.runId}`, kind: "run", ...run, expiresAt };
+  const runItem = { pk: sourcePartitionKey(run.sourceId), sk: itemKeys.run(run.startedAt, run.runId), kind: "run", ...run, expiresAt };
   const put = table.client.send(new PutCommand({ TableName: table.name, Item: runItem }));
   if (run.status === "skipped-locked") {
     await put;
@@ -170,11 +171,12 @@ export async function listLatestRuns(table: Table): Promise<LatestRun[]> {
     const page = await table.client.send(
       new QueryCommand({
         TableName: table.name,
-        IndexName: "gsi1",
-        KeyConditionExpression: "gsi1pk = :sources",
+        IndexName: listingIndex.name,
+        KeyConditionExpression: "#pk = :sources",
         // A source whose first run is still in progress has only its lease.
         FilterExpression: "attribute_exists(finishedAt)",
-        ExpressionAttributeValues: { ":sources": "SOURCES" },
+        ExpressionAttributeNames: { "#pk": listingIndex.pk },
+        ExpressionAttributeValues: { ":sources": itemKeys.allSources },
         ExclusiveStartKey: startKey,
       }),
     );
@@ -194,7 +196,7 @@ export async function listRuns(
     new QueryCommand({
       TableName: table.name,
       KeyConditionExpression: "pk = :pk AND begins_with(sk, :run)",
-      ExpressionAttributeValues: { ":pk": sourcePartitionKey(sourceId), ":run": "RUN#" },
+      ExpressionAttributeValues: { ":pk": sourcePartitionKey(sourceId), ":run": itemKeys.runPrefix },
       ScanIndexForward: false,
       Limit: page.limit ?? 50,
       ExclusiveStartKey: page.cursor,
@@ -204,6 +206,7 @@ export async function listRuns(
 }
 
 function stripKeys<T>(item: Record<string, unknown>): T {
-  const { pk: _pk, sk: _sk, gsi1pk: _gsi1pk, gsi1sk: _gsi1sk, kind: _kind, expiresAt: _expiresAt, ...rest } = item;
+  const { pk: _pk, sk: _sk, kind: _kind, expiresAt: _expiresAt, ...rest } = item;
+  for (const attribute of [listingIndex.pk, listingIndex.sk]) delete rest[attribute];
   return rest as T;
 }

@@ -7,6 +7,7 @@ import { randomUUID } from "node:crypto";
 import { MetricUnit } from "@aws-lambda-powertools/metrics";
 import { z } from "zod";
 import { ConfigLoader } from "../core/config";
+import { describeIssues } from "../core/issues";
 import { logger, metrics } from "../core/observability";
 import type { Provider } from "../core/resources";
 import { readSourceState, writeImageChanges, type StoredImageState } from "../store/inventory";
@@ -31,8 +32,7 @@ export class InvalidSyncEventError extends Error {
 export function parseSyncEvent(provider: Provider, event: unknown): SyncEvent {
   const parsed = syncEventSchema(provider).safeParse(event);
   if (parsed.success) return parsed.data;
-  const problems = parsed.error.issues.map((issue) => `${issue.path.map(String).join(".") || "event"}: ${issue.message}`);
-  throw new InvalidSyncEventError(`invalid ${provider} sync event: ${problems.join("; ")}`);
+  throw new InvalidSyncEventError(`invalid ${provider} sync event: ${describeIssues(parsed.error, { whole: "event" })}`);
 }
 
 export type SyncProgress =

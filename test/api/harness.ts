@@ -8,7 +8,7 @@ import { documentClient } from "../../packages/core/aws";
 import { ConfigLoader } from "../../packages/core/config";
 import { apiFunction, apiRoutes, type Provider } from "../../packages/core/resources";
 import { startHttpAdapter } from "../../packages/local/adapters/http";
-import { STACKPATH_STACK_ID } from "../../packages/providers/coxedge/schemas";
+import { stackpathStackId } from "../../packages/providers/coxedge/schemas";
 import { buildImage, environmentStack } from "../../packages/simulators/coxedge/catalog";
 import type { CoxEdgeImage } from "../../packages/providers/coxedge/schemas";
 import type { TritonImage } from "../../packages/providers/triton/schemas";
@@ -119,7 +119,7 @@ function tritonImage(n: number): TritonImage {
 
 function coxedgeImages(): CoxEdgeImage[] {
   const custom = environmentStack("prod");
-  const stackpath = { stackId: STACKPATH_STACK_ID, slug: "stackpath-edge" };
+  const stackpath = { stackId: stackpathStackId, slug: "stackpath-edge" };
   const at = (n: number) => new Date(Date.UTC(2024, 5, 1 + n)).toISOString();
   return [
     buildImage(stackpath, { family: "ubuntu-2004-lts", tag: "v20240101", createdAt: at(1), description: "Ubuntu 20.04", status: "READY" }),

@@ -2,7 +2,7 @@
 import { ReceiveMessageCommand } from "@aws-sdk/client-sqs";
 import { Validator } from "@seriousme/openapi-schema-validator";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { JobSchema, RunList, SourceList } from "../../packages/api/schemas";
+import { JobSchema, RunListSchema, SourceListSchema } from "../../packages/api/schemas";
 import { sqsClient } from "../../packages/core/aws";
 import { apiRoutes } from "../../packages/core/resources";
 import { writeImageContent } from "../../packages/store/inventory";
@@ -55,7 +55,7 @@ describe("GET /sources and /sources/{id}/runs", () => {
     expect(response.status).toBe(200);
     const text = await response.text();
     for (const secret of [secrets.tritonKey, secrets.coxedgeKey, "privateKey", "apiKey"]) expect(text).not.toContain(secret);
-    const body = SourceList.parse(JSON.parse(text));
+    const body = SourceListSchema.parse(JSON.parse(text));
     expect(body.items.map((s) => s.id)).toEqual([sources.idle, sources.edge, sources.west, sources.east]);
     expect(body.items.find((s) => s.id === sources.east)).toMatchObject({
       provider: "triton",
@@ -79,13 +79,13 @@ describe("GET /sources and /sources/{id}/runs", () => {
     do {
       const response = await api.get(`/sources/${sources.west}/runs?limit=2${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ""}`);
       expect(response.status).toBe(200);
-      const page = RunList.parse(await response.json());
+      const page = RunListSchema.parse(await response.json());
       runIds.push(...page.items.map((r) => r.runId));
       cursor = page.nextCursor;
     } while (cursor);
     expect(runIds).toEqual(["extra-3", "extra-2", "extra-1", `run-${sources.west}`]);
 
-    const first = RunList.parse(await (await api.get(`/sources/${sources.west}/runs?limit=1`)).json());
+    const first = RunListSchema.parse(await (await api.get(`/sources/${sources.west}/runs?limit=1`)).json());
     const foreign = await api.get(`/sources/${sources.east}/runs?cursor=${encodeURIComponent(first.nextCursor as string)}`);
     expect(foreign.status).toBe(400);
     expect(((await foreign.json()) as { invalidParams: { name: string }[] }).invalidParams[0]?.name).toBe("cursor");

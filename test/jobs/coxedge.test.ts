@@ -10,7 +10,7 @@
  */
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { DELETE_REFUSAL_GRACE_CHECKS } from "../../packages/jobs/coxedge";
+import { deleteRefusalGraceChecks } from "../../packages/jobs/coxedge";
 import { jobsContext } from "../../packages/jobs/context";
 import { getImage, upsertImage } from "../../packages/store/inventory";
 import type { JobRecord } from "../../packages/store/jobs";
@@ -257,9 +257,9 @@ describe.each([400, 409] as const)("exactly one upstream effect (conflicts answe
     h.coxedge.state.settings.taskDelayMs = 120_000;
     h.coxedge.faults.truncate({ method: "DELETE", times: 1 });
     const { job, calls } = await run("delete", { imageId: image.id }, "DeleteImage", 45_000);
-    // The lost DELETE, the refused repeat, and one more after DELETE_REFUSAL_GRACE_CHECKS checks of the image.
+    // The lost DELETE, the refused repeat, and one more after deleteRefusalGraceChecks checks of the image.
     expect(calls).toBe(3);
-    expect(job.polls).toBe(DELETE_REFUSAL_GRACE_CHECKS);
+    expect(job.polls).toBe(deleteRefusalGraceChecks);
     expect(job).toMatchObject({
       state: "failed",
       error: { status: conflictStatus, upstreamCode: "2012", upstreamMessage: expect.stringContaining("has a task in progress") },

@@ -155,7 +155,7 @@ export function startWorker(options: { queueUrl: string; queueArn: string; timeo
     settings: { functionName: jobWorkerFunction.name, timeoutSeconds: options.timeoutSeconds },
     batchSize: jobQueue.batchSize,
     reportBatchItemFailures: true,
-    // local-aws-sqs can hand one message to two concurrent receivers (see packages/local/main.ts).
+    // local-aws-sqs can hand one message to two concurrent receivers (see packages/local/runtime.ts).
     concurrency: 1,
     waitTimeSeconds: 1,
   });

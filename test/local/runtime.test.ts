@@ -31,7 +31,7 @@ describe("local runtime (npm start)", () => {
     const dataDir = mkdtempSync(join(tmpdir(), "imagesync-runtime-"));
     const runtime = spawn(
       process.execPath,
-      ["--import", "tsx", "packages/local/main.ts", "--in-memory", "--port", "0", "--images", "5", "--no-initial-sync", "--data-dir", dataDir],
+      ["bin/imagesync.mjs", "start", "--in-memory", "--port", "0", "--images", "5", "--no-initial-sync", "--data-dir", dataDir],
       { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, POWERTOOLS_LOG_LEVEL: "ERROR" } },
     );
     let output = "";

@@ -16,7 +16,7 @@ import {
   UpstreamServerError,
   UpstreamValidationError,
 } from "../../packages/providers/http";
-import { STACKPATH_STACK_ID } from "../../packages/providers/coxedge/schemas";
+import { stackpathStackId } from "../../packages/providers/coxedge/schemas";
 import {
   CoxEdgeClient,
   CoxEdgeRequestValidationError,
@@ -25,17 +25,17 @@ import {
   type CoxEdgeClientOptions,
 } from "../../packages/providers/coxedge/client";
 import type { CoxEdgeTask } from "../../packages/providers/coxedge/schemas";
-import { DEFAULT_SIM_WORKLOADS, type CoxEdgeSimSettings } from "../../packages/simulators/coxedge/state";
+import { defaultSimWorkloads, type CoxEdgeSimSettings } from "../../packages/simulators/coxedge/state";
 import { startCoxEdgeSimulator, type CoxEdgeSimulator } from "../../packages/simulators/coxedge/simulator";
 
-const ORGANIZATION_ID = "7b3a2f9e-org";
-const [VM_WORKLOAD, CONTAINER_WORKLOAD] = DEFAULT_SIM_WORKLOADS as [
-  (typeof DEFAULT_SIM_WORKLOADS)[number],
-  (typeof DEFAULT_SIM_WORKLOADS)[number],
+const testOrganizationId = "7b3a2f9e-org";
+const [VM_WORKLOAD, CONTAINER_WORKLOAD] = defaultSimWorkloads as [
+  (typeof defaultSimWorkloads)[number],
+  (typeof defaultSimWorkloads)[number],
 ];
-const VM_INSTANCE = VM_WORKLOAD.instances[0] as string;
+const vmInstance = VM_WORKLOAD.instances[0] as string;
 /** The documentation's example id: it contains slashes and must travel as the rest of the path. */
-const DOC_IMAGE_ID = `${STACKPATH_STACK_ID}/ubuntu/v20201110`;
+const docImageId = `${stackpathStackId}/ubuntu/v20201110`;
 
 let sim: CoxEdgeSimulator;
 let initialSettings: CoxEdgeSimSettings;
@@ -49,7 +49,7 @@ function makeClient(overrides: Partial<CoxEdgeClientOptions> = {}): CoxEdgeClien
     service: sim.service,
     environment: sim.environment,
     apiKey: sim.apiKey,
-    organizationId: ORGANIZATION_ID,
+    organizationId: testOrganizationId,
     timeoutMs: 2_000,
     maxAttempts: 3,
     retry: { baseDelayMs: 5, maxDelayMs: 20 },
@@ -96,7 +96,7 @@ function expectNoApiKey(error: unknown): void {
 beforeAll(async () => {
   sim = await startCoxEdgeSimulator({
     catalog: { images: 60, seed: 3 },
-    organizationId: ORGANIZATION_ID,
+    organizationId: testOrganizationId,
     taskDelayMs: 60,
   });
   initialSettings = { ...sim.state.settings };
@@ -118,9 +118,9 @@ describe("list images", () => {
     const images = await client.listImages();
     expect(images).toEqual(sim.state.snapshot());
     expect(images.length).toBeGreaterThanOrEqual(60);
-    expect(images.find((image) => image.id === DOC_IMAGE_ID)).toEqual({
-      id: DOC_IMAGE_ID,
-      stackId: STACKPATH_STACK_ID,
+    expect(images.find((image) => image.id === docImageId)).toEqual({
+      id: docImageId,
+      stackId: stackpathStackId,
       slug: "stackpath-edge",
       family: "ubuntu",
       tag: "v20201110",
@@ -139,7 +139,7 @@ describe("list images", () => {
     ]);
     expect(defaults.length).toBeGreaterThan(0);
     expect(customs.length).toBeGreaterThan(0);
-    expect(defaults.every((image) => image.stackId === STACKPATH_STACK_ID)).toBe(true);
+    expect(defaults.every((image) => image.stackId === stackpathStackId)).toBe(true);
     expect(customs.every((image) => image.stackId === sim.state.customStack.stackId)).toBe(true);
     expect(defaults.length + customs.length).toBe(all.length);
   });
@@ -165,14 +165,14 @@ describe("list images", () => {
 describe("get image", () => {
   it("fetches an image whose id contains slashes", async () => {
     const before = sim.counters.get("GetImage");
-    const image = await client.getImage(DOC_IMAGE_ID);
-    expect(image.id).toBe(DOC_IMAGE_ID);
+    const image = await client.getImage(docImageId);
+    expect(image.id).toBe(docImageId);
     expect(image.reference).toBe("stackpath-edge/ubuntu:v20201110");
     expect(sim.counters.get("GetImage")).toBe(before + 1);
   });
 
   it("maps an unknown image to a not-found error", async () => {
-    const error = await caught(client.getImage(`${STACKPATH_STACK_ID}/ubuntu/v19990101`));
+    const error = await caught(client.getImage(`${stackpathStackId}/ubuntu/v19990101`));
     expect(error).toBeInstanceOf(UpstreamNotFoundError);
     expect(error).toMatchObject({ status: 404, code: "1004", operation: "GetImage", source: "coxedge" });
   });
@@ -188,7 +188,7 @@ describe("create image", () => {
     const task = await client.createImage({
       ...name,
       workloadId: VM_WORKLOAD.id,
-      instanceName: VM_INSTANCE,
+      instanceName: vmInstance,
       description: "contract image",
     });
     expect(task).toEqual({ taskId: expect.any(String), taskStatus: "PENDING" });
@@ -219,7 +219,7 @@ describe("create image", () => {
   it("ends in FAILED (the simulator's default spelling) with the image FAILED when the build fails", async () => {
     sim.state.settings.taskFailureRate = 1;
     const name = uniqueName();
-    const task = await client.createImage({ ...name, workloadId: VM_WORKLOAD.id, instanceName: VM_INSTANCE });
+    const task = await client.createImage({ ...name, workloadId: VM_WORKLOAD.id, instanceName: vmInstance });
     const done = await waitForTask(task.taskId);
     expect(done.status).toBe("FAILED");
     expect(taskOutcome(done.status)).toBe("failed");
@@ -233,7 +233,7 @@ describe("create image", () => {
   it("can spell a failed task FAILURE instead, which also reads as failed", async () => {
     sim.state.settings.taskFailureRate = 1;
     sim.state.settings.taskFailureStatus = "FAILURE";
-    const task = await client.createImage({ ...uniqueName(), workloadId: VM_WORKLOAD.id, instanceName: VM_INSTANCE });
+    const task = await client.createImage({ ...uniqueName(), workloadId: VM_WORKLOAD.id, instanceName: vmInstance });
     const done = await waitForTask(task.taskId);
     expect(done.status).toBe("FAILURE");
     expect(taskOutcome(done.status)).toBe("failed");
@@ -244,7 +244,7 @@ describe("create image", () => {
   // `pkg/cloud/coxedge/client.go`): the simulator can leave the id out.
   it("can answer a SUCCESS task whose result holds no image id", async () => {
     sim.state.settings.resultIncludesImageId = false;
-    const task = await client.createImage({ ...uniqueName(), workloadId: VM_WORKLOAD.id, instanceName: VM_INSTANCE });
+    const task = await client.createImage({ ...uniqueName(), workloadId: VM_WORKLOAD.id, instanceName: vmInstance });
     const done = await waitForTask(task.taskId);
     expect(done).toMatchObject({ status: "SUCCESS", result: {} });
     expect(done.result?.id).toBeUndefined();
@@ -257,7 +257,7 @@ describe("create image", () => {
         family: "Ubuntu",
         tag: "v2021-01-01",
         workloadId: VM_WORKLOAD.id,
-        instanceName: VM_INSTANCE,
+        instanceName: vmInstance,
         description: "Ubuntu OS v4",
       }),
     );
@@ -274,7 +274,7 @@ describe("create image", () => {
     ["a tag with a slash", "v1/2"],
   ])("rejects %s, naming the tag field", async (_, tag) => {
     const error = await caught(
-      client.createImage({ family: "web", tag, workloadId: VM_WORKLOAD.id, instanceName: VM_INSTANCE }),
+      client.createImage({ family: "web", tag, workloadId: VM_WORKLOAD.id, instanceName: vmInstance }),
     );
     expect(error).toBeInstanceOf(CoxEdgeRequestValidationError);
     expect((error as CoxEdgeRequestValidationError).field).toBe("tag");
@@ -286,7 +286,7 @@ describe("create image", () => {
     const response = await fetch(`${sim.url}/services/${sim.service}/${sim.environment}/images`, {
       method: "POST",
       headers: { "MC-Api-Key": sim.apiKey, "content-type": "application/json" },
-      body: JSON.stringify({ family: "Ubuntu", tag: "v2021-01-01", workloadId: VM_WORKLOAD.id, instanceName: VM_INSTANCE }),
+      body: JSON.stringify({ family: "Ubuntu", tag: "v2021-01-01", workloadId: VM_WORKLOAD.id, instanceName: vmInstance }),
     });
     expect(response.status).toBe(400);
     expect(await response.json()).toEqual({
@@ -296,7 +296,7 @@ describe("create image", () => {
 
   it.each([
     ["a container workload", { workloadId: CONTAINER_WORKLOAD.id, instanceName: CONTAINER_WORKLOAD.instances[0] }, "workloadId"],
-    ["an unknown workload", { workloadId: "00000000-0000-4000-8000-000000000000", instanceName: VM_INSTANCE }, "workloadId"],
+    ["an unknown workload", { workloadId: "00000000-0000-4000-8000-000000000000", instanceName: vmInstance }, "workloadId"],
     ["an instance of another workload", { workloadId: VM_WORKLOAD.id, instanceName: "w-other-0" }, "instanceName"],
   ])("maps the server's refusal of %s to a validation error whose message names the field", async (_, source, field) => {
     const error = await caught(client.createImage({ ...uniqueName(), workloadId: source.workloadId, instanceName: source.instanceName ?? "" }));
@@ -315,7 +315,7 @@ describe("create image", () => {
     const existing = (await client.listImages({ imageType: "custom" }))[0];
     if (!existing) throw new Error("the seeded catalog has no custom image");
     const error = await caught(
-      client.createImage({ family: existing.family, tag: existing.tag, workloadId: VM_WORKLOAD.id, instanceName: VM_INSTANCE }),
+      client.createImage({ family: existing.family, tag: existing.tag, workloadId: VM_WORKLOAD.id, instanceName: vmInstance }),
     );
     expect(error).toBeInstanceOf(errorClass);
     expect(error).toMatchObject({ status, code: "2011", upstreamMessage: expect.stringContaining("already exists") });
@@ -324,7 +324,7 @@ describe("create image", () => {
   it("is not retried on a 5xx, since the image may have been started", async () => {
     sim.faults.status(503, { method: "POST", times: 1 });
     const before = sim.counters.get("CreateImage");
-    const error = await caught(client.createImage({ ...uniqueName(), workloadId: VM_WORKLOAD.id, instanceName: VM_INSTANCE }));
+    const error = await caught(client.createImage({ ...uniqueName(), workloadId: VM_WORKLOAD.id, instanceName: vmInstance }));
     expect(error).toBeInstanceOf(UpstreamServerError);
     expect(sim.counters.get("CreateImage")).toBe(before + 1);
   });
@@ -338,7 +338,7 @@ describe("delete image", () => {
   ] as const)("deletes a custom image through a task; a second delete meanwhile is refused with %i", async (status, errorClass) => {
     sim.state.settings.conflictStatus = status;
     const name = uniqueName();
-    const created = await client.createImage({ ...name, workloadId: VM_WORKLOAD.id, instanceName: VM_INSTANCE });
+    const created = await client.createImage({ ...name, workloadId: VM_WORKLOAD.id, instanceName: vmInstance });
     const id = (await waitForTask(created.taskId)).result?.id as string;
 
     const deletion = await client.deleteImage(id);
@@ -361,10 +361,10 @@ describe("delete image", () => {
   });
 
   it("refuses to delete a default StackPath image", async () => {
-    const error = await caught(client.deleteImage(DOC_IMAGE_ID));
+    const error = await caught(client.deleteImage(docImageId));
     expect(error).toBeInstanceOf(UpstreamValidationError);
     expect(error).toMatchObject({ status: 400, code: "2010", upstreamMessage: expect.stringContaining("only custom images") });
-    expect((await client.getImage(DOC_IMAGE_ID)).status).toBe("READY");
+    expect((await client.getImage(docImageId)).status).toBe("READY");
   });
 
   it("maps an unknown image to not-found", async () => {
@@ -425,7 +425,7 @@ describe("tasks", () => {
   it("expires tasks after taskTtlMs (30 minutes by default): GetTask then answers 404", async () => {
     expect(initialSettings.taskTtlMs).toBe(30 * 60_000);
     sim.state.settings.taskTtlMs = 150;
-    const task = await client.createImage({ ...uniqueName(), workloadId: VM_WORKLOAD.id, instanceName: VM_INSTANCE });
+    const task = await client.createImage({ ...uniqueName(), workloadId: VM_WORKLOAD.id, instanceName: vmInstance });
     expect((await client.getTask(task.taskId)).id).toBe(task.taskId);
     await sleep(200);
     const error = await caught(client.getTask(task.taskId));
@@ -441,7 +441,7 @@ describe("errors", () => {
     const message = "Cannot stop an instance that isn't in the running state";
     const context = { id: "4534cc36-bc46-48bc-ac5c-3ee4e42f0a44", currentState: "Stopped", expectedStates: ["Running"], type: "instances" };
     sim.faults.inject({ kind: "status", status: 400, body: { errors: [{ code: 2012, message, context }] }, times: 1 });
-    const error = await caught(client.getImage(DOC_IMAGE_ID));
+    const error = await caught(client.getImage(docImageId));
     expect(error).toBeInstanceOf(UpstreamValidationError);
     expect(error).toMatchObject({ status: 400, code: "2012", upstreamMessage: message });
     expect((error as Error).message).toContain(`2012: ${message}`);
@@ -454,12 +454,12 @@ describe("errors", () => {
       body: { errors: [{ code: 3001, errorCode: "QUOTA_EXCEEDED", message: "quota exceeded" }, { code: 3002, message: "too many images" }] },
       times: 1,
     });
-    expect(await caught(client.getImage(DOC_IMAGE_ID))).toMatchObject({ code: "QUOTA_EXCEEDED", upstreamMessage: "quota exceeded; too many images" });
+    expect(await caught(client.getImage(docImageId))).toMatchObject({ code: "QUOTA_EXCEEDED", upstreamMessage: "quota exceeded; too many images" });
   });
 
   it("still reads the older form with a string code and a field", async () => {
     sim.faults.inject({ kind: "status", status: 400, body: { errors: [{ code: "INVALID_FIELD", field: "family", message: "family is invalid" }] }, times: 1 });
-    const error = await caught(client.getImage(DOC_IMAGE_ID));
+    const error = await caught(client.getImage(docImageId));
     expect(error).toMatchObject({ code: "INVALID_FIELD", upstreamMessage: "family is invalid", fieldErrors: [{ field: "family", code: "INVALID_FIELD", message: "family is invalid" }] });
   });
 
@@ -470,7 +470,7 @@ describe("errors", () => {
     ["a body that is not an object", "just text", undefined],
   ])("maps a body with %s by status, keeping what it can", async (_, body, upstreamMessage) => {
     sim.faults.inject({ kind: "status", status: 500, body, times: 3 });
-    const error = await caught(client.getImage(DOC_IMAGE_ID));
+    const error = await caught(client.getImage(docImageId));
     expect(error).toBeInstanceOf(UpstreamServerError);
     expect((error as UpstreamError).upstreamMessage).toBe(upstreamMessage);
   });
@@ -522,9 +522,9 @@ describe("auth and organisation", () => {
     const other = makeClient({ organizationId: "another-org" });
     const calls: [string, () => Promise<unknown>][] = [
       ["ListImages", () => other.listImages()],
-      ["GetImage", () => other.getImage(DOC_IMAGE_ID)],
-      ["CreateImage", () => other.createImage({ ...uniqueName(), workloadId: VM_WORKLOAD.id, instanceName: VM_INSTANCE })],
-      ["DeleteImage", () => other.deleteImage(DOC_IMAGE_ID)],
+      ["GetImage", () => other.getImage(docImageId)],
+      ["CreateImage", () => other.createImage({ ...uniqueName(), workloadId: VM_WORKLOAD.id, instanceName: vmInstance })],
+      ["DeleteImage", () => other.deleteImage(docImageId)],
       ["GetTask", () => other.getTask("00000000-0000-4000-8000-000000000000")],
     ];
     for (const [operation, call] of calls) {
@@ -574,7 +574,7 @@ describe("resilience", () => {
   it("retries 5xx with backoff and succeeds", async () => {
     sim.faults.status(503, { times: 2 });
     const before = sim.counters.get("GetImage");
-    expect((await client.getImage(DOC_IMAGE_ID)).id).toBe(DOC_IMAGE_ID);
+    expect((await client.getImage(docImageId)).id).toBe(docImageId);
     expect(sim.counters.get("GetImage")).toBe(before + 3);
   });
 
@@ -590,9 +590,9 @@ describe("resilience", () => {
 
   it("retries a connection reset, and reports a persistent one as a network error", async () => {
     sim.faults.reset({ times: 1 });
-    expect((await client.getImage(DOC_IMAGE_ID)).id).toBe(DOC_IMAGE_ID);
+    expect((await client.getImage(docImageId)).id).toBe(docImageId);
     sim.faults.reset();
-    const error = await caught(client.getImage(DOC_IMAGE_ID));
+    const error = await caught(client.getImage(docImageId));
     expect(error).toBeInstanceOf(UpstreamNetworkError);
     expectNoApiKey(error);
   });
@@ -611,18 +611,18 @@ describe("resilience", () => {
 
   it("retries malformed JSON, and reports a persistent one as a response error", async () => {
     sim.faults.malformed({ times: 1 });
-    expect((await client.getImage(DOC_IMAGE_ID)).id).toBe(DOC_IMAGE_ID);
+    expect((await client.getImage(docImageId)).id).toBe(docImageId);
     sim.faults.malformed();
-    const error = await caught(client.getImage(DOC_IMAGE_ID));
+    const error = await caught(client.getImage(docImageId));
     expect(error).toBeInstanceOf(UpstreamResponseError);
     expect((error as Error).message).toContain("invalid JSON body");
   });
 
   it("reports a schema mismatch naming the field, without retrying", async () => {
-    const image = await client.getImage(DOC_IMAGE_ID);
+    const image = await client.getImage(docImageId);
     sim.faults.inject({ kind: "status", status: 200, body: { data: { ...image, createdAt: 1605040451 } } });
     const before = sim.counters.get("GetImage");
-    const error = await caught(client.getImage(DOC_IMAGE_ID));
+    const error = await caught(client.getImage(docImageId));
     expect(error).toBeInstanceOf(UpstreamResponseError);
     expect((error as UpstreamResponseError).issuePath).toBe("data.createdAt");
     expect((error as Error).message).toContain("data.createdAt");
@@ -631,9 +631,9 @@ describe("resilience", () => {
   });
 
   it("keeps image fields it does not know, so the stored upstream document is complete", async () => {
-    const image = await client.getImage(DOC_IMAGE_ID);
+    const image = await client.getImage(docImageId);
     sim.faults.inject({ kind: "status", status: 200, body: { data: { ...image, region: "us-east", labels: { tier: "gold" } } }, times: 1 });
-    expect(await client.getImage(DOC_IMAGE_ID)).toEqual({ ...image, region: "us-east", labels: { tier: "gold" } });
+    expect(await client.getImage(docImageId)).toEqual({ ...image, region: "us-east", labels: { tier: "gold" } });
   });
 
   it("reports an unknown image status in a list naming the item", async () => {
@@ -734,7 +734,7 @@ describe("simulator hooks", () => {
   it("counts requests per endpoint", async () => {
     const before = sim.counters.snapshot();
     await client.listImages();
-    await client.getImage(DOC_IMAGE_ID);
+    await client.getImage(docImageId);
     await caught(client.getTask("missing"));
     const after = sim.counters.snapshot();
     expect((after.ListImages ?? 0) - (before.ListImages ?? 0)).toBe(1);

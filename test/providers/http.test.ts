@@ -19,7 +19,7 @@ import {
 } from "../../packages/providers/http";
 import { startSimServer, TokenBucketLimiter, type SimServer } from "../../packages/simulators/kit";
 
-const SECRET = "Bearer s3cr3t-token-that-must-never-leak";
+const secret = "Bearer s3cr3t-token-that-must-never-leak";
 const itemSchema = z.object({ items: z.array(z.object({ name: z.string(), size: z.number() })) });
 const goodBody = { items: [{ name: "a", size: 1 }, { name: "b", size: 2 }] };
 
@@ -64,7 +64,7 @@ function makeClient(overrides: Partial<HttpClientOptions> = {}) {
     source: "test",
     timeoutMs: 2_000,
     retry: { maxAttempts: 4, baseDelayMs: 10, sleep: async (ms) => void sleeps.push(ms) },
-    authorize: () => ({ authorization: SECRET }),
+    authorize: () => ({ authorization: secret }),
     ...overrides,
   });
   return { client, sleeps };

@@ -1,7 +1,7 @@
 /**
  * Contract suite: TritonClient against the CloudAPI simulator over loopback, endpoint by endpoint.
- * Expected results are computed from the simulator's raw IMGAPI records with the visibility rules
- * of the notes, independently of the simulator's own filter code.
+ * Expected results are computed from the simulator's raw IMGAPI records with IMGAPI's visibility rules
+ * (TritonDataCenter/sdc-imgapi lib/images.js apiListImages), independently of the simulator's own filter code.
  */
 import { createHash } from "node:crypto";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";

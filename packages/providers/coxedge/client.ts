@@ -9,13 +9,13 @@ import {
   type UpstreamErrorResponse,
 } from "../http";
 import {
-  errorBodySchema,
-  imageListResponseSchema,
-  imageResponseSchema,
-  taskResponseSchema,
-  taskStartedResponseSchema,
-  TASK_FAILURE_STATUSES,
-  TASK_STATUSES,
+  ErrorBodySchema,
+  ImageListResponseSchema,
+  ImageResponseSchema,
+  TaskResponseSchema,
+  TaskStartedResponseSchema,
+  taskFailureStatuses,
+  taskStatuses,
   type CoxEdgeErrorItem,
   type CoxEdgeImage,
   type CoxEdgeTask,
@@ -60,13 +60,13 @@ export class CoxEdgeRequestValidationError extends Error {
 export function taskOutcome(taskStatus: string): "running" | "succeeded" | "failed" {
   const status = taskStatus.toUpperCase();
   if (status === "SUCCESS") return "succeeded";
-  if ((TASK_FAILURE_STATUSES as readonly string[]).includes(status)) return "failed";
+  if ((taskFailureStatuses as readonly string[]).includes(status)) return "failed";
   return "running";
 }
 
 /** Whether the status (in any letter case) is one the API is known to send; callers log the others. */
 export function isKnownTaskStatus(taskStatus: string): boolean {
-  return (TASK_STATUSES as readonly string[]).includes(taskStatus.toUpperCase());
+  return (taskStatuses as readonly string[]).includes(taskStatus.toUpperCase());
 }
 
 export class CoxEdgeClient {
@@ -98,7 +98,7 @@ export class CoxEdgeClient {
       method: "GET",
       path: this.imagesPath,
       query: this.query({ imageType: filter.imageType }),
-      schema: imageListResponseSchema,
+      schema: ImageListResponseSchema,
     });
     const { data, metadata } = response.data;
     // No paging is documented; a count above what came back would mean a partial list, and a
@@ -127,7 +127,7 @@ export class CoxEdgeClient {
       method: "GET",
       path: this.imagePath(id),
       query: this.query(),
-      schema: imageResponseSchema,
+      schema: ImageResponseSchema,
     });
     return response.data.data;
   }
@@ -142,7 +142,7 @@ export class CoxEdgeClient {
       path: this.imagesPath,
       query: this.query(),
       body: check.request,
-      schema: taskStartedResponseSchema,
+      schema: TaskStartedResponseSchema,
     });
     return response.data;
   }
@@ -154,7 +154,7 @@ export class CoxEdgeClient {
       method: "DELETE",
       path: this.imagePath(id),
       query: this.query(),
-      schema: taskStartedResponseSchema,
+      schema: TaskStartedResponseSchema,
     });
     return response.data;
   }
@@ -170,7 +170,7 @@ export class CoxEdgeClient {
       method: "GET",
       path: `/tasks/${encodeURIComponent(taskId)}`,
       query: this.query(),
-      schema: taskResponseSchema,
+      schema: TaskResponseSchema,
     });
     return response.data;
   }
@@ -198,7 +198,7 @@ export class CoxEdgeClient {
  * integer `code`, e.g. "2012"). The API key is scrubbed from messages in case an error echoes it.
  */
 export function mapCoxEdgeError({ body, details }: UpstreamErrorResponse, apiKey: string): UpstreamError {
-  const { errors = [], message } = errorBodySchema.parse(body);
+  const { errors = [], message } = ErrorBodySchema.parse(body);
   const scrub = (text: string) => (apiKey === "" ? text : text.replaceAll(apiKey, "[redacted]"));
   const upstreamMessage = [...errors.map((error) => error.message), message].filter((text) => text !== undefined && text !== "").join("; ");
   return errorForStatus({

@@ -4,13 +4,13 @@
 import { z } from "zod";
 
 /** StackPath's own stack, owner of every default image (the images documentation's examples use it). */
-export const STACKPATH_STACK_ID = "a8050b2b-39eb-4929-bce5-1af42055903e";
+export const stackpathStackId = "a8050b2b-39eb-4929-bce5-1af42055903e";
 
-export const IMAGE_STATUSES = ["READY", "PENDING", "PROCESSING", "FAILED", "IMAGE_STATUS_UNKNOWN"] as const;
-export const imageStatusSchema = z.enum(IMAGE_STATUSES);
-export type ImageStatus = z.infer<typeof imageStatusSchema>;
+export const imageStatuses = ["READY", "PENDING", "PROCESSING", "FAILED", "IMAGE_STATUS_UNKNOWN"] as const;
+export const ImageStatusSchema = z.enum(imageStatuses);
+export type ImageStatus = z.infer<typeof ImageStatusSchema>;
 
-export const imageSchema = z.looseObject({
+export const CoxEdgeImageSchema = z.looseObject({
   id: z.string().min(1),
   stackId: z.string().min(1),
   family: z.string().min(1),
@@ -19,17 +19,17 @@ export const imageSchema = z.looseObject({
   createdAt: z.iso.datetime({ offset: true }),
   description: z.string(),
   reference: z.string(),
-  status: imageStatusSchema,
+  status: ImageStatusSchema,
 });
-export type CoxEdgeImage = z.infer<typeof imageSchema>;
+export type CoxEdgeImage = z.infer<typeof CoxEdgeImageSchema>;
 
-export const imageListResponseSchema = z.object({
-  data: z.array(imageSchema),
+export const ImageListResponseSchema = z.object({
+  data: z.array(CoxEdgeImageSchema),
   metadata: z.object({ recordCount: z.number().int().nonnegative() }),
 });
-export type ImageListResponse = z.infer<typeof imageListResponseSchema>;
+export type ImageListResponse = z.infer<typeof ImageListResponseSchema>;
 
-export const imageResponseSchema = z.object({ data: imageSchema });
+export const ImageResponseSchema = z.object({ data: CoxEdgeImageSchema });
 
 /**
  * Task statuses known from public sources. Failure has two spellings: `FAILED` in the CloudMC API docs
@@ -37,22 +37,22 @@ export const imageResponseSchema = z.object({ data: imageSchema });
  * cloud-ca/go-cloudca `services/task.go`; `FAILURE` in coxedge/terraform-provider-coxedge
  * `coxedge/apiclient/tasks.go` and coxedge/cluster-api-provider-coxedge `pkg/cloud/coxedge/client.go`.
  */
-export const TASK_FAILURE_STATUSES = ["FAILED", "FAILURE"] as const;
-export type TaskFailureStatus = (typeof TASK_FAILURE_STATUSES)[number];
-export const TASK_STATUSES = ["PENDING", "SUCCESS", ...TASK_FAILURE_STATUSES] as const;
-export type KnownTaskStatus = (typeof TASK_STATUSES)[number];
+export const taskFailureStatuses = ["FAILED", "FAILURE"] as const;
+export type TaskFailureStatus = (typeof taskFailureStatuses)[number];
+export const taskStatuses = ["PENDING", "SUCCESS", ...taskFailureStatuses] as const;
+export type KnownTaskStatus = (typeof taskStatuses)[number];
 
 /** What create and delete answer: the task to poll (its status may already be final). */
-export const taskStartedResponseSchema = z.object({
+export const TaskStartedResponseSchema = z.object({
   taskId: z.string().min(1),
   taskStatus: z.string().min(1),
 });
-export type TaskStarted = z.infer<typeof taskStartedResponseSchema>;
+export type TaskStarted = z.infer<typeof TaskStartedResponseSchema>;
 
 /** Accepts a value of the expected type; anything else reads as absent instead of failing the whole body. */
 const lenient = <T extends z.ZodType>(schema: T) => schema.optional().catch(undefined);
 
-const taskSchema = z.object({
+const TaskSchema = z.object({
   id: z.string().min(1),
   status: z.string().min(1),
   created: z.string().optional(),
@@ -63,7 +63,7 @@ const taskSchema = z.object({
   result: lenient(z.looseObject({ id: lenient(z.string().min(1)) })),
 });
 /** A task, whichever form it came in. */
-export type CoxEdgeTask = z.infer<typeof taskSchema>;
+export type CoxEdgeTask = z.infer<typeof TaskSchema>;
 
 /** The flat `{taskId, taskStatus, result?}` form rewritten as the documented `{data: {id, status, result}}`. */
 function wrapFlatTask(body: unknown): unknown {
@@ -77,26 +77,26 @@ function wrapFlatTask(body: unknown): unknown {
  * the vendor's JS client, go-cloudca); one generic CloudMC docs section shows the flat form, accepted too.
  * Both are read through one schema, so a mismatch names the documented field (`data.status`).
  */
-export const taskResponseSchema = z.preprocess(wrapFlatTask, z.object({ data: taskSchema })).transform(({ data }) => data);
+export const TaskResponseSchema = z.preprocess(wrapFlatTask, z.object({ data: TaskSchema })).transform(({ data }) => data);
 
 /**
  * One CloudMC error: `{code: <integer>, message, context}` in the docs; newer bodies add a string
  * `errorCode`; an older form had a string `code` and a `field`. Each field is read leniently so that an
  * unexpected one never costs the message.
  */
-const errorItemSchema = z.object({
+const ErrorItemSchema = z.object({
   code: lenient(z.union([z.int(), z.string()])),
   errorCode: lenient(z.string()),
   message: lenient(z.string()),
   field: lenient(z.string()),
   context: lenient(z.record(z.string(), z.unknown())),
 });
-export type CoxEdgeErrorItem = z.infer<typeof errorItemSchema>;
+export type CoxEdgeErrorItem = z.infer<typeof ErrorItemSchema>;
 
 /** CloudMC error body: `errors: [...]` and/or a single `message`; never fails (a non-object reads as empty). */
-export const errorBodySchema = z
+export const ErrorBodySchema = z
   .object({
-    errors: lenient(z.array(errorItemSchema.catch({}))),
+    errors: lenient(z.array(ErrorItemSchema.catch({}))),
     message: lenient(z.string()),
   })
   .catch({});

@@ -1,33 +1,34 @@
 // Cox Edge custom-image naming rules, exactly as the images API documents them. Shared by the client
 // (fail before calling upstream), the simulator (400 like the real server) and the job message schema.
 import { z } from "zod";
+import { formatIssuePath } from "../../core/issues";
 
-export const FAMILY_PATTERN = /^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$/;
-export const FAMILY_RULE =
+export const familyPattern = /^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$/;
+export const familyRule =
   "must consist of lower case alphanumeric characters or '-' and must begin and end with an alphanumeric character";
 
-export const TAG_MAX_LENGTH = 128;
-export const TAG_PATTERN = /^[A-Za-z0-9_][A-Za-z0-9_.-]*$/;
-export const TAG_RULE =
+export const tagMaxLength = 128;
+export const tagPattern = /^[A-Za-z0-9_][A-Za-z0-9_.-]*$/;
+export const tagRule =
   "may contain only ASCII letters, digits, '_', '.' and '-', must not start with '.' or '-' and must contain at most 128 characters";
 
 const requiredString = () =>
   z.string({ error: (issue) => (issue.input === undefined ? "is required" : "must be a string") });
 
-export const imageFamilySchema = requiredString().regex(FAMILY_PATTERN, FAMILY_RULE);
-export const imageTagSchema = requiredString().max(TAG_MAX_LENGTH, TAG_RULE).regex(TAG_PATTERN, TAG_RULE);
+export const ImageFamilySchema = requiredString().regex(familyPattern, familyRule);
+export const ImageTagSchema = requiredString().max(tagMaxLength, tagRule).regex(tagPattern, tagRule);
 
-export const createImageRequestSchema = z.object(
+export const CreateImageRequestSchema = z.object(
   {
-    family: imageFamilySchema,
-    tag: imageTagSchema,
+    family: ImageFamilySchema,
+    tag: ImageTagSchema,
     workloadId: requiredString().min(1, "must not be empty"),
     instanceName: requiredString().min(1, "must not be empty"),
     description: z.string({ error: "must be a string" }).optional(),
   },
   { error: "must be a JSON object" },
 );
-export type CreateImageRequest = z.infer<typeof createImageRequestSchema>;
+export type CreateImageRequest = z.infer<typeof CreateImageRequestSchema>;
 
 export interface FieldProblem {
   field: string;
@@ -40,11 +41,11 @@ export type CreateImageRequestCheck =
 
 /** Parses a create body; on failure lists every broken field once, each message naming the field. */
 export function checkCreateImageRequest(input: unknown): CreateImageRequestCheck {
-  const result = createImageRequestSchema.safeParse(input);
+  const result = CreateImageRequestSchema.safeParse(input);
   if (result.success) return { ok: true, request: result.data };
   const byField = new Map<string, FieldProblem>();
   for (const issue of result.error.issues) {
-    const field = issue.path.map(String).join(".") || "body";
+    const field = formatIssuePath(issue.path) || "body";
     if (byField.has(field)) continue;
     byField.set(field, { field, message: `${field} ${describeValue(input, field)}${issue.message}` });
   }

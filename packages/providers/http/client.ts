@@ -2,6 +2,7 @@ import { createHash, randomUUID } from "node:crypto";
 import pLimit, { type LimitFunction } from "p-limit";
 import { Pool } from "undici";
 import type { z } from "zod";
+import { formatIssuePath } from "../../core/issues";
 import {
   errorForStatus,
   UpstreamError,
@@ -219,17 +220,6 @@ export function defaultErrorMapper({ body, details }: UpstreamErrorResponse): Up
     code: typeof fields.code === "string" ? fields.code : undefined,
     upstreamMessage: typeof fields.message === "string" ? fields.message : undefined,
   });
-}
-
-/** Formats a zod issue path like `[3].files[0].size`. */
-export function formatIssuePath(path: readonly PropertyKey[]): string {
-  return path
-    .map((segment, index) => {
-      if (typeof segment === "number") return `[${segment}]`;
-      const name = String(segment);
-      return index === 0 ? name : `.${name}`;
-    })
-    .join("");
 }
 
 function queryString(query: RequestOptions<z.ZodType>["query"]): string {

@@ -1,4 +1,5 @@
 import { setTimeout as delay } from "node:timers/promises";
+import { backoff } from "../../core/backoff";
 
 export interface RetryOptions {
   /** Total attempts including the first. Default 4. */
@@ -33,8 +34,7 @@ export function retryPolicy(options: RetryOptions = {}): RetryPolicy {
  * upstream asked for with Retry-After. `retryNumber` is 1 for the first retry.
  */
 export function backoffMs(policy: RetryPolicy, retryNumber: number, retryAfterMs: number | undefined): number {
-  const cap = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (retryNumber - 1));
-  const jittered = Math.floor(policy.random() * cap);
+  const jittered = Math.floor(backoff(retryNumber, { base: policy.baseDelayMs, max: policy.maxDelayMs, jitter: "full", random: policy.random }));
   return Math.max(jittered, retryAfterMs ?? 0);
 }
 

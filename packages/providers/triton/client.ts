@@ -14,10 +14,10 @@ import {
   type RetryOptions,
 } from "../http";
 import {
-  exportImageResultSchema,
-  tritonErrorBodySchema,
-  tritonImageListSchema,
-  tritonImageSchema,
+  ExportImageResultSchema,
+  TritonErrorBodySchema,
+  TritonImageListSchema,
+  TritonImageSchema,
   type ExportImageResult,
   type ImageState,
   type TritonImage,
@@ -153,7 +153,7 @@ export class TritonClient {
       method: "GET",
       path: this.imagesPath,
       query,
-      schema: tritonImageListSchema,
+      schema: TritonImageListSchema,
     });
     return response.data;
   }
@@ -163,7 +163,7 @@ export class TritonClient {
       operation: "GetImage",
       method: "GET",
       path: this.imagePath(id),
-      schema: tritonImageSchema,
+      schema: TritonImageSchema,
     });
     return response.data;
   }
@@ -175,7 +175,7 @@ export class TritonClient {
       method: "POST",
       path: this.imagesPath,
       body: input,
-      schema: tritonImageSchema,
+      schema: TritonImageSchema,
     });
     return response.data;
   }
@@ -187,7 +187,7 @@ export class TritonClient {
       path: this.imagePath(id),
       query: { action: "update" },
       body: fields,
-      schema: tritonImageSchema,
+      schema: TritonImageSchema,
       idempotent: true, // values replace, so repeating gives the same result
     });
     return response.data;
@@ -201,7 +201,7 @@ export class TritonClient {
       path: this.imagePath(id),
       query: { action: "clone" },
       body: {},
-      schema: tritonImageSchema,
+      schema: TritonImageSchema,
     });
     return response.data;
   }
@@ -213,7 +213,7 @@ export class TritonClient {
       method: "POST",
       path: this.imagePath(id),
       query: { action: "export", manta_path: mantaPath },
-      schema: exportImageResultSchema,
+      schema: ExportImageResultSchema,
       idempotent: true, // writes the same Manta objects again
     });
     return response.data;
@@ -232,7 +232,7 @@ export class TritonClient {
       path: this.imagesPath,
       query: { action: "import-from-datacenter", datacenter, id },
       body: {},
-      schema: tritonImageSchema,
+      schema: TritonImageSchema,
       timeoutMs: options.timeoutMs,
     });
     return response.data;
@@ -266,7 +266,7 @@ const throttleCodes = new Set(["RequestThrottled", "TooManyRequestsError"]);
 
 /** Maps CloudAPI error bodies (`{code, message, errors?}`) to typed errors; the code says more than the status. */
 export function mapTritonError({ body, details }: UpstreamErrorResponse): UpstreamError {
-  const parsed = tritonErrorBodySchema.safeParse(body);
+  const parsed = TritonErrorBodySchema.safeParse(body);
   const fields = parsed.success ? parsed.data : {};
   const full = { ...details, code: fields.code, upstreamMessage: fields.message, fieldErrors: fields.errors };
   const code = fields.code ?? "";

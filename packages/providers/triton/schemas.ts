@@ -5,14 +5,14 @@ export const imageStates = ["active", "unactivated", "disabled", "creating", "fa
 export type ImageState = (typeof imageStates)[number];
 
 /** Lenient UUID check: IMGAPI uuids are not always RFC 4122 variant-conformant. */
-const uuid = z.guid();
+const UuidSchema = z.guid();
 
 /**
  * An image as CloudAPI's translate() emits it (API version 8 and later). Unknown keys are kept, so
  * the inventory stores the whole upstream document; a known key with a changed type fails validation.
  */
-export const tritonImageSchema = z.looseObject({
-  id: uuid,
+export const TritonImageSchema = z.looseObject({
+  id: UuidSchema,
   name: z.string(),
   version: z.string(),
   os: z.string().optional(),
@@ -39,31 +39,31 @@ export const tritonImageSchema = z.looseObject({
   tags: z.record(z.string(), z.unknown()).optional(),
   homepage: z.string().optional(),
   published_at: z.iso.datetime().optional(),
-  owner: uuid.optional(),
+  owner: UuidSchema.optional(),
   public: z.boolean().optional(),
   state: z.enum(imageStates).optional(),
   eula: z.string().optional(),
-  acl: z.array(uuid).optional(),
-  origin: uuid.optional(),
+  acl: z.array(UuidSchema).optional(),
+  origin: UuidSchema.optional(),
   error: z.object({ code: z.string(), message: z.string() }).optional(),
 });
-export type TritonImage = z.output<typeof tritonImageSchema>;
+export type TritonImage = z.output<typeof TritonImageSchema>;
 
-export const tritonImageListSchema = z.array(tritonImageSchema);
+export const TritonImageListSchema = z.array(TritonImageSchema);
 
-export const exportImageResultSchema = z.object({
+export const ExportImageResultSchema = z.object({
   manta_url: z.string(),
   image_path: z.string(),
   manifest_path: z.string(),
 });
-export type ExportImageResult = z.output<typeof exportImageResultSchema>;
+export type ExportImageResult = z.output<typeof ExportImageResultSchema>;
 
 /** CloudAPI error body; IMGAPI pass-through errors may add per-field `errors`. */
-export const tritonErrorBodySchema = z.object({
+export const TritonErrorBodySchema = z.object({
   code: z.string().optional(),
   message: z.string().optional(),
   errors: z
     .array(z.object({ field: z.string(), code: z.string().optional(), message: z.string().optional() }))
     .optional(),
 });
-export type TritonErrorBody = z.output<typeof tritonErrorBodySchema>;
+export type TritonErrorBody = z.output<typeof TritonErrorBodySchema>;

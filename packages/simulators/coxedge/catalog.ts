@@ -2,10 +2,10 @@
 // images, at any size, with unique ids and names that pass the documented family/tag rules.
 import { createHash } from "node:crypto";
 import { SeededRandom } from "../kit/random";
-import { STACKPATH_STACK_ID, type CoxEdgeImage, type ImageStatus } from "../../providers/coxedge/schemas";
+import { stackpathStackId, type CoxEdgeImage, type ImageStatus } from "../../providers/coxedge/schemas";
 
 /** StackPath's slug, as in the API documentation's examples. */
-export const STACKPATH_SLUG = "stackpath-edge";
+export const stackpathSlug = "stackpath-edge";
 
 export interface Stack {
   stackId: string;
@@ -58,21 +58,21 @@ export interface CatalogOptions {
 }
 
 // The documentation's own examples (centos7 and ubuntu, tag v20201110) come first.
-const DEFAULT_FAMILIES = [
+const defaultFamilies = [
   "centos7", "ubuntu", "centos8", "ubuntu-1804-lts", "ubuntu-2004-lts", "ubuntu-2204-lts", "debian-10",
   "debian-11", "debian-12", "rocky-8", "rocky-9", "almalinux-8", "almalinux-9", "windows-server-2019",
   "windows-server-2022", "fedora-coreos",
 ];
-const CUSTOM_ROLES = ["web", "api", "build", "edge", "cache", "db", "ml", "game", "media", "proxy"];
-const CUSTOM_KINDS = ["server", "worker", "agent", "node", "gateway", "runner", "base", "frontend"];
-const CUSTOM_FAMILIES = CUSTOM_ROLES.flatMap((role) => CUSTOM_KINDS.map((kind) => `${role}-${kind}`));
+const customRoles = ["web", "api", "build", "edge", "cache", "db", "ml", "game", "media", "proxy"];
+const customKinds = ["server", "worker", "agent", "node", "gateway", "runner", "base", "frontend"];
+const customFamilies = customRoles.flatMap((role) => customKinds.map((kind) => `${role}-${kind}`));
 
-const DAY_MS = 86_400_000;
-const DEFAULTS_START = Date.UTC(2020, 10, 10);
-const CUSTOMS_START = Date.UTC(2021, 2, 1);
+const dayMs = 86_400_000;
+const defaultsStart = Date.UTC(2020, 10, 10);
+const customsStart = Date.UTC(2021, 2, 1);
 
 /** Custom images are mostly READY; the rest are spread over every other documented status. */
-const CUSTOM_STATUS_WEIGHTS: ReadonlyArray<readonly [ImageStatus, number]> = [
+const customStatusWeights: ReadonlyArray<readonly [ImageStatus, number]> = [
   ["READY", 0.9],
   ["PENDING", 0.04],
   ["PROCESSING", 0.03],
@@ -83,19 +83,19 @@ const CUSTOM_STATUS_WEIGHTS: ReadonlyArray<readonly [ImageStatus, number]> = [
 export function generateCatalog(options: CatalogOptions, customStack: Stack): CoxEdgeImage[] {
   const random = new SeededRandom(options.seed ?? 1);
   const defaultCount = Math.round(options.images * (options.defaultShare ?? 0.3));
-  const stackpath: Stack = { stackId: STACKPATH_STACK_ID, slug: STACKPATH_SLUG };
+  const stackpath: Stack = { stackId: stackpathStackId, slug: stackpathSlug };
   const images: CoxEdgeImage[] = [];
 
   for (let i = 0; i < defaultCount; i++) {
-    const family = pick(DEFAULT_FAMILIES, i);
+    const family = pick(defaultFamilies, i);
     // Each family's n-th image is released n days after the catalog start: unique tags per family.
-    const release = Math.floor(i / DEFAULT_FAMILIES.length);
-    const day = DEFAULTS_START + release * DAY_MS;
+    const release = Math.floor(i / defaultFamilies.length);
+    const day = defaultsStart + release * dayMs;
     images.push(
       buildImage(stackpath, {
         family,
         tag: `v${compactDate(day)}`,
-        createdAt: formatCreatedAt(day + random.int(0, DAY_MS - 1), random.int(0, 999)),
+        createdAt: formatCreatedAt(day + random.int(0, dayMs - 1), random.int(0, 999)),
         description: `Image using ${family}`,
         status: "READY",
       }),
@@ -103,16 +103,16 @@ export function generateCatalog(options: CatalogOptions, customStack: Stack): Co
   }
 
   for (let i = 0; i < options.images - defaultCount; i++) {
-    const familyIndex = i % CUSTOM_FAMILIES.length;
-    const family = pick(CUSTOM_FAMILIES, familyIndex);
-    const build = Math.floor(i / CUSTOM_FAMILIES.length);
-    const day = CUSTOMS_START + build * DAY_MS;
+    const familyIndex = i % customFamilies.length;
+    const family = pick(customFamilies, familyIndex);
+    const build = Math.floor(i / customFamilies.length);
+    const day = customsStart + build * dayMs;
     const tag = customTag(familyIndex, build, day);
     images.push(
       buildImage(customStack, {
         family,
         tag,
-        createdAt: formatCreatedAt(day + random.int(0, DAY_MS - 1), random.int(0, 999)),
+        createdAt: formatCreatedAt(day + random.int(0, dayMs - 1), random.int(0, 999)),
         description: random.chance(0.05) ? "" : `${family} ${tag}`,
         status: weightedStatus(random.next()),
       }),
@@ -141,7 +141,7 @@ function compactDate(epochMs: number): string {
 
 function weightedStatus(roll: number): ImageStatus {
   let cumulative = 0;
-  for (const [status, weight] of CUSTOM_STATUS_WEIGHTS) {
+  for (const [status, weight] of customStatusWeights) {
     cumulative += weight;
     if (roll < cumulative) return status;
   }

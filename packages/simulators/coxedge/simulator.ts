@@ -17,7 +17,7 @@ import {
 import type { CatalogOptions } from "./catalog";
 import {
   CoxEdgeSimState,
-  SIM_ERROR_CODES,
+  simErrorCodes,
   SimApiError,
   type CoxEdgeSimSettings,
   type ImageType,
@@ -25,8 +25,8 @@ import {
   type SimWorkload,
 } from "./state";
 
-export const COXEDGE_API_PATH = "/api/v2";
-const MAX_BODY_BYTES = 64 * 1024;
+export const coxedgeApiPath = "/api/v2";
+const maxBodyBytes = 64 * 1024;
 
 /** Settings (task delay, failure rate and spelling, task lifetime, guessed statuses...) start from these options. */
 export interface CoxEdgeSimulatorOptions extends Partial<CoxEdgeSimSettings> {
@@ -42,7 +42,7 @@ export interface CoxEdgeSimulatorOptions extends Partial<CoxEdgeSimSettings> {
   organizationId?: string;
   /** Initial catalog. Default: 10 images. */
   catalog?: CatalogOptions;
-  /** Workloads that images can be created from. Default: DEFAULT_SIM_WORKLOADS. */
+  /** Workloads that images can be created from. Default: defaultSimWorkloads. */
   workloads?: readonly SimWorkload[];
   /** Seeds task outcomes, churn and probabilistic faults. Default 1. */
   seed?: number;
@@ -75,7 +75,7 @@ interface Route {
 
 type Resource = { kind: "images" } | { kind: "image"; id: string } | { kind: "task"; id: string };
 
-const ENDPOINTS: Record<Resource["kind"], Partial<Record<string, Endpoint>>> = {
+const endpointsByMethod: Record<Resource["kind"], Partial<Record<string, Endpoint>>> = {
   images: { GET: "ListImages", POST: "CreateImage" },
   image: { GET: "GetImage", DELETE: "DeleteImage" },
   task: { GET: "GetTask" },
@@ -95,14 +95,14 @@ export async function startCoxEdgeSimulator(options: CoxEdgeSimulatorOptions = {
   async function handle(request: SimRequest): Promise<SimResponse> {
     try {
       if (request.headers["mc-api-key"] !== apiKey) {
-        throw new SimApiError(state.settings.authFailureStatus, SIM_ERROR_CODES.notAuthorized, "Missing or invalid MC-Api-Key");
+        throw new SimApiError(state.settings.authFailureStatus, simErrorCodes.notAuthorized, "Missing or invalid MC-Api-Key");
       }
       if (limiter && !limiter.take(apiKey)) {
-        return { status: 429, headers: { "retry-after": "1" }, body: errorBody(SIM_ERROR_CODES.rateLimited, "Rate limit exceeded") };
+        return { status: 429, headers: { "retry-after": "1" }, body: errorBody(simErrorCodes.rateLimited, "Rate limit exceeded") };
       }
       const orgId = request.query.get("org_id");
       if (options.organizationId && orgId !== null && orgId !== options.organizationId) {
-        throw new SimApiError(403, SIM_ERROR_CODES.notAuthorized, `Environment ${environment} does not belong to organization ${orgId}`, {
+        throw new SimApiError(403, simErrorCodes.notAuthorized, `Environment ${environment} does not belong to organization ${orgId}`, {
           org_id: orgId,
         });
       }
@@ -124,7 +124,7 @@ export async function startCoxEdgeSimulator(options: CoxEdgeSimulatorOptions = {
   });
 
   return {
-    url: server.url + COXEDGE_API_PATH,
+    url: server.url + coxedgeApiPath,
     service,
     environment,
     apiKey,
@@ -138,8 +138,8 @@ export async function startCoxEdgeSimulator(options: CoxEdgeSimulatorOptions = {
 
 /** The environment's images, one image (its id is the rest of the path) and tasks at the API base. */
 function createRouter(service: string, environment: string) {
-  const imagesPath = `${COXEDGE_API_PATH}/services/${encodeURIComponent(service)}/${encodeURIComponent(environment)}/images`;
-  const tasksPath = `${COXEDGE_API_PATH}/tasks`;
+  const imagesPath = `${coxedgeApiPath}/services/${encodeURIComponent(service)}/${encodeURIComponent(environment)}/images`;
+  const tasksPath = `${coxedgeApiPath}/tasks`;
 
   function resourceAt(path: string): Resource | undefined {
     if (path === imagesPath) return { kind: "images" };
@@ -153,7 +153,7 @@ function createRouter(service: string, environment: string) {
 
   function route(request: SimRequest): Route | undefined {
     const resource = resourceAt(request.path);
-    const endpoint = resource && ENDPOINTS[resource.kind][request.method];
+    const endpoint = resource && endpointsByMethod[resource.kind][request.method];
     return endpoint && { endpoint, id: resource.kind === "images" ? undefined : resource.id };
   }
 
@@ -182,8 +182,8 @@ async function respond(state: CoxEdgeSimState, { endpoint, id = "" }: Route, req
 /** 405 for a known path with a method it does not take, 404 for anything else (both documented). */
 function unrouted(request: SimRequest, knownPath: boolean): SimApiError {
   return knownPath
-    ? new SimApiError(405, SIM_ERROR_CODES.methodNotAllowed, `Method ${request.method} is not allowed on ${request.path}`)
-    : new SimApiError(404, SIM_ERROR_CODES.notFound, `No route for ${request.method} ${request.path}`);
+    ? new SimApiError(405, simErrorCodes.methodNotAllowed, `Method ${request.method} is not allowed on ${request.path}`)
+    : new SimApiError(404, simErrorCodes.notFound, `No route for ${request.method} ${request.path}`);
 }
 
 /**
@@ -206,13 +206,13 @@ function imageTypeFilter(value: string | null): ImageType | undefined {
 
 async function readJsonBody(request: SimRequest): Promise<unknown> {
   // 400 for both: it is the documented status for invalid parameters (413 is not among them).
-  const text = await request.readBody(MAX_BODY_BYTES).catch(() => {
-    throw new SimApiError(400, SIM_ERROR_CODES.badRequest, `Request body exceeds ${MAX_BODY_BYTES} bytes`);
+  const text = await request.readBody(maxBodyBytes).catch(() => {
+    throw new SimApiError(400, simErrorCodes.badRequest, `Request body exceeds ${maxBodyBytes} bytes`);
   });
   try {
     return JSON.parse(text);
   } catch {
-    throw new SimApiError(400, SIM_ERROR_CODES.badRequest, "Request body is not valid JSON");
+    throw new SimApiError(400, simErrorCodes.badRequest, "Request body is not valid JSON");
   }
 }
 
@@ -233,10 +233,10 @@ function errorBody(code: number, message: string, context: Record<string, unknow
 
 /** The code of the error body sent with an injected fault's status. */
 function codeForStatus(status: number): number {
-  if (status === 401 || status === 403) return SIM_ERROR_CODES.notAuthorized;
-  if (status === 404) return SIM_ERROR_CODES.notFound;
-  if (status === 405) return SIM_ERROR_CODES.methodNotAllowed;
-  if (status === 429) return SIM_ERROR_CODES.rateLimited;
-  if (status >= 500) return SIM_ERROR_CODES.serverError;
-  return SIM_ERROR_CODES.badRequest;
+  if (status === 401 || status === 403) return simErrorCodes.notAuthorized;
+  if (status === 404) return simErrorCodes.notFound;
+  if (status === 405) return simErrorCodes.methodNotAllowed;
+  if (status === 429) return simErrorCodes.rateLimited;
+  if (status >= 500) return simErrorCodes.serverError;
+  return simErrorCodes.badRequest;
 }

@@ -9,12 +9,12 @@ import {
   formatCreatedAt,
   generateCatalog,
   imageId,
-  STACKPATH_SLUG,
+  stackpathSlug,
   type CatalogOptions,
   type Stack,
 } from "./catalog";
 import {
-  STACKPATH_STACK_ID,
+  stackpathStackId,
   type CoxEdgeImage,
   type ImageStatus,
   type KnownTaskStatus,
@@ -31,7 +31,7 @@ export interface SimWorkload {
 }
 
 /** The API documentation's example VM workload and instance, plus a container workload (not imageable). */
-export const DEFAULT_SIM_WORKLOADS: readonly SimWorkload[] = [
+export const defaultSimWorkloads: readonly SimWorkload[] = [
   {
     id: "c23652ed-0f15-47cf-a9b8-63e1e3aacb3c",
     type: "VM",
@@ -60,7 +60,7 @@ export interface CoxEdgeSimSettings {
   includeDeprecatedParam: string | undefined;
 }
 
-export const DEFAULT_SIM_SETTINGS: Readonly<CoxEdgeSimSettings> = {
+export const defaultSimSettings: Readonly<CoxEdgeSimSettings> = {
   taskDelayMs: 100,
   taskFailureRate: 0,
   taskFailureStatus: "FAILED",
@@ -76,7 +76,7 @@ export const DEFAULT_SIM_SETTINGS: Readonly<CoxEdgeSimSettings> = {
  * are invented; 2012, the docs' own example (an operation refused in the entity's current state), is used
  * for the same kind of refusal.
  */
-export const SIM_ERROR_CODES = {
+export const simErrorCodes = {
   badRequest: 1000,
   invalidField: 1001,
   notAuthorized: 1003,
@@ -138,7 +138,7 @@ export interface ChurnResult {
 
 export class CoxEdgeSimState {
   readonly customStack: Stack;
-  readonly defaultStack: Stack = { stackId: STACKPATH_STACK_ID, slug: STACKPATH_SLUG };
+  readonly defaultStack: Stack = { stackId: stackpathStackId, slug: stackpathSlug };
   readonly settings: CoxEdgeSimSettings;
   private readonly images = new Map<string, CoxEdgeImage>();
   /** Deprecated image ids: a state of the image, not a field of its JSON (no source shows one). */
@@ -153,7 +153,7 @@ export class CoxEdgeSimState {
     this.customStack = environmentStack(options.environment);
     this.settings = simSettings(options.settings ?? {});
     this.random = new SeededRandom(options.seed ?? 1);
-    this.setWorkloads(options.workloads ?? DEFAULT_SIM_WORKLOADS);
+    this.setWorkloads(options.workloads ?? defaultSimWorkloads);
   }
 
   // --- API operations -------------------------------------------------------------------------------
@@ -169,7 +169,7 @@ export class CoxEdgeSimState {
   getImage(id: string): CoxEdgeImage {
     this.settleTasks();
     const image = this.images.get(id);
-    if (!image) throw new SimApiError(404, SIM_ERROR_CODES.notFound, `Image ${id} not found`, { id, type: "images" });
+    if (!image) throw new SimApiError(404, simErrorCodes.notFound, `Image ${id} not found`, { id, type: "images" });
     return image;
   }
 
@@ -195,7 +195,7 @@ export class CoxEdgeSimState {
     if (this.images.has(id)) {
       throw new SimApiError(
         this.settings.conflictStatus,
-        SIM_ERROR_CODES.alreadyExists,
+        simErrorCodes.alreadyExists,
         `An image with family ${request.family} and tag ${request.tag} already exists`,
         { id, type: "images" },
       );
@@ -216,13 +216,13 @@ export class CoxEdgeSimState {
   deleteImage(id: string): SimTask {
     const image = this.getImage(id);
     if (this.typeOf(image) === "default") {
-      throw new SimApiError(400, SIM_ERROR_CODES.notCustomImage, `Image ${id} is a default StackPath image; only custom images can be deleted`, {
+      throw new SimApiError(400, simErrorCodes.notCustomImage, `Image ${id} is a default StackPath image; only custom images can be deleted`, {
         id,
         type: "images",
       });
     }
     if ([...this.runningTasks.values()].some((task) => task.imageId === id)) {
-      throw new SimApiError(this.settings.conflictStatus, SIM_ERROR_CODES.taskInProgress, `Image ${id} has a task in progress`, {
+      throw new SimApiError(this.settings.conflictStatus, simErrorCodes.taskInProgress, `Image ${id} has a task in progress`, {
         id,
         type: "images",
         currentState: image.status,
@@ -237,7 +237,7 @@ export class CoxEdgeSimState {
     const task = this.tasks.get(id);
     if (!task || Date.now() - task.startedAtMs >= this.settings.taskTtlMs) {
       this.tasks.delete(id);
-      throw new SimApiError(404, SIM_ERROR_CODES.notFound, `Task ${id} not found`, { id, type: "tasks" });
+      throw new SimApiError(404, simErrorCodes.notFound, `Task ${id} not found`, { id, type: "tasks" });
     }
     return task;
   }
@@ -370,12 +370,12 @@ export class CoxEdgeSimState {
 }
 
 function invalidField(field: string, message: string): SimApiError {
-  return new SimApiError(400, SIM_ERROR_CODES.invalidField, message, { field });
+  return new SimApiError(400, simErrorCodes.invalidField, message, { field });
 }
 
 /** The settings among `values` (other keys are ignored), with defaults for those left undefined. */
 function simSettings(values: Partial<CoxEdgeSimSettings>): CoxEdgeSimSettings {
-  const entries = Object.entries(DEFAULT_SIM_SETTINGS).map(([key, fallback]: [string, unknown]) => {
+  const entries = Object.entries(defaultSimSettings).map(([key, fallback]: [string, unknown]) => {
     return [key, values[key as keyof CoxEdgeSimSettings] ?? fallback];
   });
   return Object.fromEntries(entries) as unknown as CoxEdgeSimSettings;

@@ -129,10 +129,7 @@ export async function startTritonSimulator(options: TritonSimulatorOptions = {})
     classify: counterName,
     responseHeaders,
   });
-  // The admin's public images (the base images) are in every datacenter of a cloud, as on Triton.
-  for (const other of cloud.datacenters.values()) {
-    for (const image of other.images.records()) if (image.owner === cloud.adminUuid && image.public) dc.images.put(structuredClone(image));
-  }
+  inheritBaseImages(cloud, dc.images);
   cloud.datacenters.set(name, { url: server.url, images: dc.images });
   const owners = { accountUuid: cloud.account.uuid, otherOwners: cloud.otherOwners };
   if (options.images) dc.images.seed(options.images, owners);
@@ -178,6 +175,13 @@ export async function startTritonSimulator(options: TritonSimulatorOptions = {})
       await server.close();
     },
   };
+}
+
+/** The admin's public images (the base images) are in every datacenter of a cloud, as on Triton. */
+function inheritBaseImages(cloud: TritonCloud, images: ImageService): void {
+  for (const other of cloud.datacenters.values()) {
+    for (const image of other.images.records()) if (image.owner === cloud.adminUuid && image.public) images.put(structuredClone(image));
+  }
 }
 
 function creationOutcome(outcome: "active" | "failed", error?: { code: string; message: string }): CreationOutcome {

@@ -2,7 +2,7 @@
 import { execFile } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { getJob, saveJob } from "../../packages/store/jobs";
-import { seedInventory, sources, startApi, type Api, type Seeded } from "./harness";
+import { seedInventory, sources, startApi, type Api, type Seeded } from "../api/harness";
 
 let api: Api;
 let seeded: Seeded[];

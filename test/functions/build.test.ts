@@ -4,7 +4,7 @@ import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { describe, expect, it } from "vitest";
-import { buildFunctions } from "../scripts/build";
+import { buildFunctions } from "../../scripts/build";
 
 describe("function bundles", () => {
   it("builds one ESM bundle per entry point that Node imports as Lambda would", async () => {

@@ -1,4 +1,4 @@
-/** `npm run dlq:redrive` against real queues: dry run, a limited move, then the rest. */
+/** `imagesync dlq redrive` (`npm run dlq:redrive`) against real queues: dry run, a limited move, then the rest. */
 import { execFile } from "node:child_process";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -29,7 +29,7 @@ async function receiveAll(queueUrl: string): Promise<Message[]> {
 }
 
 async function redriveCli(...args: string[]): Promise<string> {
-  const { stdout } = await promisify(execFile)(process.execPath, ["--import", "tsx", "packages/local/dlq-redrive.ts", ...args], {
+  const { stdout } = await promisify(execFile)(process.execPath, ["bin/imagesync.mjs", "dlq", "redrive", ...args], {
     env: {
       ...process.env,
       IMAGESYNC_JOB_QUEUE_URL: queues.jobQueueUrl,

@@ -1,9 +1,9 @@
 // The Cox Edge simulator's domain without HTTP: deprecation, task lifetime and the settings that stand in
 // for what no public source shows. The HTTP contract is in test/providers/coxedge.test.ts.
 import { describe, expect, it } from "vitest";
-import { CoxEdgeSimState, DEFAULT_SIM_WORKLOADS, SIM_ERROR_CODES, SimApiError } from "../../packages/simulators/coxedge/state";
+import { CoxEdgeSimState, defaultSimWorkloads, simErrorCodes, SimApiError } from "../../packages/simulators/coxedge/state";
 
-const [workload] = DEFAULT_SIM_WORKLOADS;
+const [workload] = defaultSimWorkloads;
 const createBody = (tag: string) => ({ family: "web", tag, workloadId: workload?.id, instanceName: workload?.instances[0] });
 const newState = (settings: ConstructorParameters<typeof CoxEdgeSimState>[0]["settings"] = {}) => {
   const state = new CoxEdgeSimState({ environment: "test-area", settings });
@@ -42,7 +42,7 @@ describe("Cox Edge simulator state", () => {
     const image = state.putImage({ family: "web", tag: "v1" });
     const task = state.deleteImage(image.id);
     expect(task.status).toBe("SUCCESS");
-    expect(refusal(() => state.getTask(task.id))).toMatchObject({ status: 404, code: SIM_ERROR_CODES.notFound });
+    expect(refusal(() => state.getTask(task.id))).toMatchObject({ status: 404, code: simErrorCodes.notFound });
     expect(state.snapshot()).toEqual([]);
   });
 
@@ -54,10 +54,10 @@ describe("Cox Edge simulator state", () => {
   it.each([undefined, 409] as const)("refuses a duplicate and a delete during a task with conflictStatus %s (400 by default)", (conflictStatus) => {
     const state = newState({ taskDelayMs: 60_000, conflictStatus });
     const task = state.createImage(createBody("v1"));
-    expect(refusal(() => state.createImage(createBody("v1")))).toMatchObject({ status: conflictStatus ?? 400, code: SIM_ERROR_CODES.alreadyExists });
+    expect(refusal(() => state.createImage(createBody("v1")))).toMatchObject({ status: conflictStatus ?? 400, code: simErrorCodes.alreadyExists });
     expect(refusal(() => state.deleteImage(task.imageId))).toMatchObject({
       status: conflictStatus ?? 400,
-      code: SIM_ERROR_CODES.taskInProgress,
+      code: simErrorCodes.taskInProgress,
       context: { id: task.imageId, type: "images", currentState: "PENDING" },
     });
   });

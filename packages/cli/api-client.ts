@@ -1,14 +1,10 @@
 /** The CLI's HTTP API client: bearer token, JSON, and problem+json errors turned into readable messages. */
 import { useRunningLocalRuntime } from "../local/runtime-info";
+import { UsageError } from "./command";
 
 export interface ApiTarget {
   url: string;
   token: string;
-}
-
-/** A usage mistake: exit code 2 with the usage text. */
-export class UsageError extends Error {
-  override readonly name = "UsageError";
 }
 
 /** The API answered with a problem; `invalidParams` name the offending fields. */

@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { STACKPATH_STACK_ID } from "../../packages/providers/coxedge/schemas";
+import { stackpathStackId } from "../../packages/providers/coxedge/schemas";
 import { environmentStack, generateCatalog } from "../../packages/simulators/coxedge/catalog";
-import { imageSchema } from "../../packages/providers/coxedge/schemas";
-import { checkCreateImageRequest, imageFamilySchema, imageTagSchema } from "../../packages/providers/coxedge/validation";
+import { CoxEdgeImageSchema } from "../../packages/providers/coxedge/schemas";
+import { checkCreateImageRequest, ImageFamilySchema, ImageTagSchema } from "../../packages/providers/coxedge/validation";
 
 const validRequest = {
   family: "ubuntu",
@@ -13,19 +13,19 @@ const validRequest = {
 
 describe("Cox Edge family/tag rules", () => {
   it.each(["ubuntu", "centos7", "web-server", "a", "0", "a-b-c"])("accepts family %j", (family) => {
-    expect(imageFamilySchema.safeParse(family).success).toBe(true);
+    expect(ImageFamilySchema.safeParse(family).success).toBe(true);
   });
 
   it.each(["Ubuntu", "-web", "web-", "web_server", "web.server", "", "wéb"])("rejects family %j", (family) => {
-    expect(imageFamilySchema.safeParse(family).success).toBe(false);
+    expect(ImageFamilySchema.safeParse(family).success).toBe(false);
   });
 
   it.each(["v20201110", "V2021-01-01", "_build", "1.2.3", "release_2024.01.05", "a".repeat(128)])("accepts tag %j", (tag) => {
-    expect(imageTagSchema.safeParse(tag).success).toBe(true);
+    expect(ImageTagSchema.safeParse(tag).success).toBe(true);
   });
 
   it.each([".hidden", "-dash", "", "a".repeat(129), "has space", "tag/slash", "tägg"])("rejects tag %j", (tag) => {
-    expect(imageTagSchema.safeParse(tag).success).toBe(false);
+    expect(ImageTagSchema.safeParse(tag).success).toBe(false);
   });
 
   it("rejects the API documentation's own example family 'Ubuntu', naming the field", () => {
@@ -65,13 +65,13 @@ describe("generated Cox Edge catalogs", () => {
     expect(images).toHaveLength(20_000);
     expect(new Set(images.map((image) => image.id)).size).toBe(20_000);
     for (const image of images) {
-      expect(imageSchema.parse(image)).toEqual(image);
+      expect(CoxEdgeImageSchema.parse(image)).toEqual(image);
       expect(image.id).toBe(`${image.stackId}/${image.family}/${image.tag}`);
       expect(image.reference).toBe(`${image.slug}/${image.family}:${image.tag}`);
-      expect(imageFamilySchema.safeParse(image.family).success).toBe(true);
-      expect(imageTagSchema.safeParse(image.tag).success).toBe(true);
+      expect(ImageFamilySchema.safeParse(image.family).success).toBe(true);
+      expect(ImageTagSchema.safeParse(image.tag).success).toBe(true);
     }
-    const defaults = images.filter((image) => image.stackId === STACKPATH_STACK_ID);
+    const defaults = images.filter((image) => image.stackId === stackpathStackId);
     expect(defaults).toHaveLength(5_000);
     expect(images.filter((image) => image.stackId === stack.stackId)).toHaveLength(15_000);
     expect(new Set(images.map((image) => image.status))).toEqual(

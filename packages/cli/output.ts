@@ -1,4 +1,7 @@
-/** Plain-text output: aligned tables and key/value blocks. */
+/** What commands print: aligned tables, key/value blocks and JSON. */
+
+export const print = (text: string): void => console.log(text);
+export const printJson = (value: unknown): void => print(JSON.stringify(value, null, 2));
 
 /** Columns are left-aligned, except the `rightAligned` ones (counts, durations). */
 export function table(headers: string[], rows: (string | number | undefined)[][], rightAligned: ReadonlySet<number> = new Set()): string {

@@ -1,21 +1,20 @@
-/** `npm run sync` as a user runs it: a child process, configured by environment, printing a summary table. */
+/** `imagesync sync` (`npm run sync`) as a user runs it: a child process, configured by environment, printing a summary table. */
 import { execFile } from "node:child_process";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startHarness, type Harness } from "./harness";
+import { startHarness, type Harness } from "../sync/harness";
 
-const script = resolve("packages/local/sync-now.ts");
-const tsx = resolve("node_modules/.bin/tsx");
+const cli = resolve("bin/imagesync.mjs");
 // Away from the repository's .data/, so a running `npm start` on this machine is not picked up.
 const cwd = mkdtempSync(join(tmpdir(), "sync-now-"));
 
 async function syncNow(args: string[], env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
   const base = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith("IMAGESYNC_")));
   try {
-    const { stdout, stderr } = await promisify(execFile)(tsx, [script, ...args], { cwd, env: { ...base, ...env } });
+    const { stdout, stderr } = await promisify(execFile)(process.execPath, [cli, "sync", ...args], { cwd, env: { ...base, ...env } });
     return { code: 0, stdout, stderr };
   } catch (error) {
     const failed = error as { code: number; stdout: string; stderr: string };
