@@ -178,7 +178,7 @@ export async function run(): Promise<void> {
   const raw = new DynamoDBClient({ endpoint: dynamo.endpoint, region: "us-east-1", credentials: { accessKeyId: "local", secretAccessKey: "local" } });
   const table: Table = { client: DynamoDBDocumentClient.from(raw, { marshallOptions: { removeUndefinedValues: true } }), name: "BenchInventory" };
   await provisionTable(raw, table.name);
-  const options: SyncOptions = { table, retentionDays: 30, runRetentionDays: 90, leaseSeconds: 900, deadline: 0, trigger: "manual" };
+  const options: SyncOptions = { table, retentionDays: 30, runRetentionDays: 90, leaseSeconds: 900, removalGuard: { maxShare: 0.25, minCount: 10 }, deadline: 0, trigger: "manual" };
   console.log(`Catalog sync, DynamoDB Local in memory + simulators on 127.0.0.1, Node ${process.version}; medians of ${samples} no-change syncs each paired with a fetch+read, and of 3 1%-changed syncs; ratio no-change = median of the pairs' ratios`);
   const rows: Row[] = [];
   try {

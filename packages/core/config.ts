@@ -79,6 +79,8 @@ const TuningSchema = z.strictObject({
   tombstoneRetentionDays: z.coerce.number().int().min(1).max(3650).default(30),
   runRetentionDays: z.coerce.number().int().min(1).max(3650).default(90),
   syncLeaseSeconds: z.coerce.number().int().min(30).max(3600).default(900),
+  /** A listing removing more than this share of a source's live images waits for the next to confirm. */
+  syncMaxRemovalShare: z.coerce.number().min(0).max(1).default(0.25),
   jobPollTimeoutSeconds: z.coerce.number().int().min(60).max(7 * 24 * 3600).default(3600),
   jobPollMaxDelaySeconds: z.coerce.number().int().min(1).max(900).default(900),
   /** A Triton copy holds the job worker this long for ImportImageFromDatacenter, then polls instead. */

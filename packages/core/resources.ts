@@ -65,6 +65,7 @@ export const tuningVariables = {
   tombstoneRetentionDays: "IMAGESYNC_TOMBSTONE_RETENTION_DAYS",
   runRetentionDays: "IMAGESYNC_RUN_RETENTION_DAYS",
   syncLeaseSeconds: "IMAGESYNC_SYNC_LEASE_SECONDS",
+  syncMaxRemovalShare: "IMAGESYNC_SYNC_MAX_REMOVAL_SHARE",
   jobPollTimeoutSeconds: "IMAGESYNC_JOB_POLL_TIMEOUT_SECONDS",
   jobPollMaxDelaySeconds: "IMAGESYNC_JOB_POLL_MAX_DELAY_SECONDS",
   tritonCopyWaitSeconds: "IMAGESYNC_TRITON_COPY_WAIT_SECONDS",

@@ -48,6 +48,8 @@ export interface SyncRun {
   writes: number;
   /** Writes skipped because a later observation of the image was already stored. */
   superseded: number;
+  /** Removals held back for confirmation by the next listing (sync/plan.ts guardRemovals). */
+  heldRemovals?: { count: number; digest: string };
   error?: string;
 }
 
@@ -79,7 +81,7 @@ const latestKey = (sourceId: string) => ({ pk: sourcePartitionKey(sourceId), sk:
 const sourceIndex = (sourceId: string) => ({ kind: "source", [listingIndex.pk]: itemKeys.allSources, [listingIndex.sk]: sourceId });
 
 export type LeaseResult =
-  | { acquired: true; lease: LeaseFields; lastOkSnapshotAt: string | undefined }
+  | { acquired: true; lease: LeaseFields; lastOkSnapshotAt: string | undefined; heldRemovals: SyncRun["heldRemovals"] }
   | { acquired: false; holder: LeaseFields | undefined };
 
 /** Takes the source's lease for `seconds` unless another run holds it; then returns the holder's lease. */
@@ -102,7 +104,12 @@ export async function acquireLease(
         ReturnValues: "ALL_NEW",
       }),
     );
-    return { acquired: true, lease, lastOkSnapshotAt: Attributes?.lastOkSnapshotAt as string | undefined };
+    return {
+      acquired: true,
+      lease,
+      lastOkSnapshotAt: Attributes?.lastOkSnapshotAt as string | undefined,
+      heldRemovals: Attributes?.heldRemovals as SyncRun["heldRemovals"],
+    };
   } catch (error) {
     if (!(error instanceof ConditionalCheckFailedException)) throw error;
     const holder = await getLatestRun(table, request.sourceId);
@@ -123,11 +130,15 @@ export async function recordRun(table: Table, run: SyncRun, retentionDays?: numb
     await put;
     return false;
   }
-  const lastOk = run.status === "ok" ? { lastOkRunId: run.runId, lastOkAt: run.finishedAt, lastOkSnapshotAt: run.snapshotAt } : {};
+  // Only a successful listing says which removals are held (a failed one leaves the previous hold in place).
+  const lastOk = run.status === "ok"
+    ? { lastOkRunId: run.runId, lastOkAt: run.finishedAt, lastOkSnapshotAt: run.snapshotAt, heldRemovals: run.heldRemovals }
+    : {};
+  const { heldRemovals: _held, ...runFields } = run;
   const update = updateExpression({
     set: {
       ...sourceIndex(run.sourceId),
-      ...run,
+      ...runFields,
       // Named so that a run without them removes the previous run's values.
       snapshotAt: run.snapshotAt,
       upstreamMs: run.upstreamMs,

@@ -13,7 +13,7 @@ import type { Provider } from "../core/resources";
 import { readSourceState, writeImageChanges, type StoredImageState } from "../store/inventory";
 import { acquireLease, emptyCounts, recordRun, type RunCounts, type SyncRun } from "../store/runs";
 import { configuredTable, type Table } from "../store/table";
-import { planChanges, validateSnapshot } from "./plan";
+import { guardRemovals, planChanges, validateSnapshot, type RemovalGuard } from "./plan";
 import { configuredSources, type SnapshotSource } from "./sources";
 
 /** What a scheduled invocation carries (`syncEvent` in core/resources), optionally narrowed to one source. */
@@ -48,6 +48,8 @@ export interface SyncOptions {
   runRetentionDays: number;
   /** A run's lease lapses after this long, so a crashed run blocks its source no longer. */
   leaseSeconds: number;
+  /** Mass removals above this need confirming by the next listing. */
+  removalGuard: RemovalGuard;
   /** Epoch ms by which every run must be recorded (e.g. the Lambda's deadline). */
   deadline: number;
   trigger: SyncRun["trigger"];
@@ -59,6 +61,8 @@ export interface SyncOptions {
 /** Kept back from the deadline and the lease for recording the run and releasing the lease. */
 const finishReserveMs = 5_000;
 const defaultWriteConcurrency = 32;
+/** Removals up to this many always apply: small sources legitimately lose a few images at once. */
+const removalGuardMinCount = 5;
 
 export class SyncDeadlineError extends Error {
   override readonly name = "SyncDeadlineError";
@@ -79,6 +83,7 @@ export async function syncProvider(
       retentionDays: tuning.tombstoneRetentionDays,
       runRetentionDays: tuning.runRetentionDays,
       leaseSeconds: tuning.syncLeaseSeconds,
+      removalGuard: { maxShare: tuning.syncMaxRemovalShare, minCount: removalGuardMinCount },
     });
     publishProviderMetrics(runs);
     return runs;
@@ -126,7 +131,7 @@ export async function syncSource(source: SnapshotSource, options: SyncOptions): 
     const taken = await acquireLease(table, { ...ref, runId, seconds: options.leaseSeconds });
     if (taken.acquired) {
       holdsLease = true;
-      await syncWithLease(source, run, stored, taken.lastOkSnapshotAt, options, deadline, log);
+      await syncWithLease(source, run, stored, taken, options, deadline, log);
     } else {
       run.status = "skipped-locked";
       run.error = taken.holder
@@ -156,8 +161,8 @@ async function syncWithLease(
   source: SnapshotSource,
   run: SyncRun,
   storedRead: Promise<Map<string, StoredImageState>>,
-  /** When the previous successful snapshot was taken: the lastSeenAt of images tombstoned now. */
-  lastOkSnapshotAt: string | undefined,
+  /** lastOkSnapshotAt: the lastSeenAt of images tombstoned now; heldRemovals: what the last ok run held back. */
+  previous: { lastOkSnapshotAt: string | undefined; heldRemovals: SyncRun["heldRemovals"] },
   options: SyncOptions,
   deadline: number,
   log: typeof logger,
@@ -169,8 +174,12 @@ async function syncWithLease(
   });
   const [images, stored] = await Promise.all([listing, storedRead]);
   validateSnapshot(images);
-  const plan = planChanges(images, stored, lastOkSnapshotAt);
+  const plan = guardRemovals(planChanges(images, stored, previous.lastOkSnapshotAt), stored, previous.heldRemovals, options.removalGuard);
   run.counts = plan.counts;
+  if (plan.held) {
+    run.heldRemovals = plan.held;
+    log.warn("removals held until the next listing confirms them", { held: plan.held.count, live: stored.size });
+  }
   options.onProgress?.({
     phase: "listed",
     provider: source.provider,

@@ -3,6 +3,7 @@
  * added, changed ones (by content hash) rewritten, vanished ones tombstoned, reappearing ones revived.
  */
 import { Buffer } from "node:buffer";
+import { createHash } from "node:crypto";
 import type { ImageChange, StoredImageState } from "../store/inventory";
 import type { NormalisedImage } from "../store/normalise";
 import { emptyCounts, type RunCounts } from "../store/runs";
@@ -67,4 +68,46 @@ export function planChanges(
     counts.removed++;
   }
   return { changes, counts };
+}
+
+/** How many removals one listing may make before they need confirming by the next listing. */
+export interface RemovalGuard {
+  /** Share of the source's live images; above it (and above `minCount`) removals are held. */
+  maxShare: number;
+  minCount: number;
+}
+
+/** Removals a run held back: how many, and a digest of exactly which images. */
+export interface HeldRemovals {
+  count: number;
+  digest: string;
+}
+
+/**
+ * A listing that drops many images at once is more often a partial answer that looks whole (a proxy, a
+ * paging bug upstream) than a real mass deletion, and tombstoning on it would be wrong. So removals above
+ * the guard are held: the run writes everything else and records which images it would have removed; the
+ * next successful listing that lacks exactly the same images confirms them, and they are applied then.
+ */
+export function guardRemovals(
+  plan: Plan,
+  stored: ReadonlyMap<string, StoredImageState>,
+  previouslyHeld: HeldRemovals | undefined,
+  guard: RemovalGuard,
+): Plan & { held?: HeldRemovals } {
+  const removals = plan.changes.filter((change) => change.kind === "remove").map((change) => change.upstreamId);
+  let live = 0;
+  for (const image of stored.values()) if (!image.removedAt) live++;
+  if (removals.length <= guard.minCount || removals.length <= guard.maxShare * live) return plan;
+  const held = { count: removals.length, digest: digestOf(removals) };
+  if (previouslyHeld?.digest === held.digest) return plan;
+  return {
+    changes: plan.changes.filter((change) => change.kind !== "remove"),
+    counts: { ...plan.counts, removed: 0 },
+    held,
+  };
+}
+
+function digestOf(ids: readonly string[]): string {
+  return createHash("sha256").update(ids.toSorted().join("\n")).digest("base64url");
 }

@@ -180,3 +180,42 @@ describe("coxedge: a refusal with a documented error body", () => {
     expect(await h.stored("coxedge")).toEqual(before);
   });
 });
+
+// A partial answer that looks whole (no recordCount on Triton; a consistent one on Cox Edge) must not
+// tombstone what is still there: mass removals wait for the next listing to confirm them.
+describe.each(["triton", "coxedge"] as const)("%s: a listing that silently drops half the images", (provider) => {
+  const simulator = () => (provider === "triton" ? h.triton : h.coxedge);
+  const sourceId = () => (provider === "triton" ? h.tritonSourceId : h.coxedgeSourceId);
+  const tombstones = async () => [...(await h.stored(provider)).values()].filter((item) => item.removedAt).length;
+  /** Every listing answer of the next sync leaves out the same half (Triton's sync lists twice). */
+  const dropHalf = () => simulator().dropFromListings({ times: provider === "triton" ? 2 : 1, share: 0.5, salt: `half-${provider}` });
+
+  it("is held back, then applied only when the next listing lacks exactly the same images", async () => {
+    expect((await h.sync(provider))[0]?.status).toBe("ok");
+    const before = await tombstones();
+
+    dropHalf();
+    const [held] = await h.sync(provider);
+    const dropped = held?.heldRemovals?.count ?? 0;
+    expect(dropped).toBeGreaterThan(5);
+    expect(held).toMatchObject({ status: "ok", counts: { removed: 0 } });
+    expect(held?.counts.seen).toBe((await h.upstream(provider)).size - dropped);
+    expect(await tombstones()).toBe(before);
+    expect((await getLatestRun(h.table, sourceId()))?.heldRemovals?.count).toBe(dropped);
+
+    // The full listing is back: nothing to remove, and the hold is cleared.
+    const [full] = await h.sync(provider);
+    expect(full).toMatchObject({ status: "ok", counts: { removed: 0 } });
+    expect(full?.heldRemovals).toBeUndefined();
+    expect((await getLatestRun(h.table, sourceId()))?.heldRemovals).toBeUndefined();
+
+    // Two listings in a row lacking the same images: the second confirms, and they are tombstoned.
+    dropHalf();
+    await h.sync(provider);
+    dropHalf();
+    const [confirmed] = await h.sync(provider);
+    expect(confirmed).toMatchObject({ status: "ok", counts: { removed: dropped } });
+    expect(await tombstones()).toBe(before + dropped);
+    expect((await h.sync(provider))[0]?.counts.revived).toBe(dropped);
+  });
+});

@@ -6,7 +6,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import type { ImageChange, StoredImageState } from "../../packages/store/inventory";
 import type { NormalisedImage } from "../../packages/store/normalise";
-import { planChanges, SnapshotValidationError, validateSnapshot } from "../../packages/sync/plan";
+import { guardRemovals, planChanges, SnapshotValidationError, validateSnapshot } from "../../packages/sync/plan";
 
 /** The planner reads only ids and content hashes, so every image shares one view. */
 function listed(upstreamId: string, contentHash = "hash-1"): NormalisedImage {
@@ -156,5 +156,42 @@ describe("planChanges, for any stored state and listing", () => {
         expect(removals).toEqual(expected);
       }),
     );
+  });
+});
+
+describe("guardRemovals", () => {
+  const guard = { maxShare: 0.25, minCount: 2 };
+  const storedLive = (count: number) => new Map(Array.from({ length: count }, (_, i) => [`id-${i}`, live("h")] as const));
+  /** A listing of the first `count` of the stored images. */
+  const listingOf = (count: number) => Array.from({ length: count }, (_, i) => listed(`id-${i}`, "h"));
+
+  it("lets removals at or below the share (or the minimum count) through", () => {
+    const stored = storedLive(12);
+    const plan = planChanges(listingOf(9), stored, undefined); // 3 of 12 = 25 %
+    expect(guardRemovals(plan, stored, undefined, guard)).toBe(plan);
+    const small = storedLive(4);
+    const fewer = planChanges(listingOf(2), small, undefined); // 50 %, but only the minimum count
+    expect(guardRemovals(fewer, small, undefined, guard)).toBe(fewer);
+  });
+
+  it("holds back a mass removal, keeps every other change, and names the held set", () => {
+    const stored = storedLive(10);
+    const listing = [...listingOf(4), listed("new-1")]; // 6 of 10 gone, one added
+    const guarded = guardRemovals(planChanges(listing, stored, undefined), stored, undefined, guard);
+    expect(guarded.changes.map((change) => change.kind)).toEqual(["add"]);
+    expect(guarded.counts).toMatchObject({ added: 1, removed: 0, unchanged: 4 });
+    expect(guarded.held).toMatchObject({ count: 6, digest: expect.any(String) });
+  });
+
+  it("applies the removals once the next listing lacks exactly the same images, and only then", () => {
+    const stored = storedLive(10);
+    const first = guardRemovals(planChanges(listingOf(4), stored, undefined), stored, undefined, guard);
+    const confirmed = guardRemovals(planChanges(listingOf(4), stored, undefined), stored, first.held, guard);
+    expect(confirmed.changes.filter((change) => change.kind === "remove")).toHaveLength(6);
+    expect(confirmed.held).toBeUndefined();
+    // A different dropped set is not a confirmation: it is held anew.
+    const other = guardRemovals(planChanges(listingOf(3), stored, undefined), stored, first.held, guard);
+    expect(other.counts.removed).toBe(0);
+    expect(other.held?.digest).not.toBe(first.held?.digest);
   });
 });

@@ -5,10 +5,12 @@
 import { randomBytes } from "node:crypto";
 import { STATUS_CODES } from "node:http";
 import {
+  ListingDrop,
   SeededRandom,
   startSimServer,
   TokenBucketLimiter,
   type FaultController,
+  type ListingDropOptions,
   type RequestCounters,
   type SimRequest,
   type SimResponse,
@@ -62,6 +64,8 @@ export interface CoxEdgeSimulator {
   faults: FaultController;
   /** Requests per endpoint: ListImages, GetImage, CreateImage, DeleteImage, GetTask, Other. */
   counters: RequestCounters;
+  /** The next ListImages answers leave out a share of the images, with a matching recordCount (the same ones for the same salt). */
+  dropFromListings(options?: ListingDropOptions): void;
   close(): Promise<void>;
 }
 
@@ -91,6 +95,7 @@ export async function startCoxEdgeSimulator(options: CoxEdgeSimulatorOptions = {
   const faultRandom = new SeededRandom(seed);
   const limiter = options.rateLimit ? new TokenBucketLimiter(options.rateLimit) : undefined;
   const router = createRouter(service, environment);
+  const listingDrop = new ListingDrop();
 
   async function handle(request: SimRequest): Promise<SimResponse> {
     try {
@@ -108,7 +113,7 @@ export async function startCoxEdgeSimulator(options: CoxEdgeSimulatorOptions = {
       }
       const matched = router.route(request);
       if (!matched) throw unrouted(request, router.resourceAt(request.path) !== undefined);
-      return await respond(state, matched, request);
+      return await respond(state, matched, request, listingDrop);
     } catch (error) {
       if (!(error instanceof SimApiError)) throw error;
       return { status: error.status, body: errorBody(error.code, error.message, error.context) };
@@ -132,6 +137,7 @@ export async function startCoxEdgeSimulator(options: CoxEdgeSimulatorOptions = {
     state,
     faults: server.faults,
     counters: server.counters,
+    dropFromListings: (dropOptions) => listingDrop.set(dropOptions),
     close: () => server.close(),
   };
 }
@@ -160,12 +166,12 @@ function createRouter(service: string, environment: string) {
   return { resourceAt, route };
 }
 
-async function respond(state: CoxEdgeSimState, { endpoint, id = "" }: Route, request: SimRequest): Promise<SimResponse> {
+async function respond(state: CoxEdgeSimState, { endpoint, id = "" }: Route, request: SimRequest, listingDrop: ListingDrop): Promise<SimResponse> {
   switch (endpoint) {
     case "ListImages": {
       const flag = state.settings.includeDeprecatedParam;
       const includeDeprecated = flag !== undefined && request.query.get(flag) === "true";
-      const images = state.listImages(imageTypeFilter(request.query.get("imageType")), includeDeprecated);
+      const images = listingDrop.apply(state.listImages(imageTypeFilter(request.query.get("imageType")), includeDeprecated), (image) => image.id);
       return { status: 200, body: { data: images, metadata: { recordCount: images.length } } };
     }
     case "GetImage":

@@ -3,3 +3,4 @@ export * from "./faults";
 export * from "./random";
 export * from "./server";
 export * from "./token-bucket";
+export * from "./listing-drop";

@@ -7,7 +7,7 @@
  */
 import { randomUUID } from "node:crypto";
 import { setTimeout as delay } from "node:timers/promises";
-import { BodyTooLargeError, type SimRequest, type SimResponse, type TokenBucketLimiter } from "../kit";
+import { BodyTooLargeError, type ListingDrop, type SimRequest, type SimResponse, type TokenBucketLimiter } from "../kit";
 import { authenticate, type SimAccount } from "./auth";
 import type { TritonCloud } from "./cloud";
 import { CloudApiError, invalidArgument, missingParameter, notFound, validationFailed } from "./errors";
@@ -31,6 +31,8 @@ export interface Datacenter {
   throttle: TokenBucketLimiter | undefined;
   /** How long ImportImageFromDatacenter holds the request, as CloudAPI waits for its workflow job. */
   importDelayMs: number;
+  /** Partial listings that look whole, for tests and the soak. */
+  listingDrop: ListingDrop;
 }
 
 interface Call {
@@ -109,7 +111,7 @@ const operations: Record<Exclude<Operation, "Ping">, (call: Call) => SimResponse
   GetAccount: ({ caller }) => ({ status: 200, body: accountView(caller) }),
   ListImages: ({ dc, caller, params, version }) => ({
     status: 200,
-    body: dc.images.list(caller.uuid, listQuery(params, version)).map((image) => translate(image, version)),
+    body: dc.listingDrop.apply(dc.images.list(caller.uuid, listQuery(params, version)), (image) => image.uuid).map((image) => translate(image, version)),
   }),
   GetImage: ({ image, version }) => ({ status: 200, body: translate(image, version) }),
   CreateImageFromMachine: createImage,

@@ -6,7 +6,16 @@
  * `cloud` to the next.
  */
 import { createHash, randomUUID } from "node:crypto";
-import { SeededRandom, startSimServer, TokenBucketLimiter, type FaultController, type RequestCounters, type SimRequest } from "../kit";
+import {
+  ListingDrop,
+  SeededRandom,
+  startSimServer,
+  TokenBucketLimiter,
+  type FaultController,
+  type ListingDropOptions,
+  type RequestCounters,
+  type SimRequest,
+} from "../kit";
 import { handleCloudApiRequest, throttledBody, type Datacenter } from "./cloudapi";
 import { createTritonCloud, type SimAccountCredentials, type SimKeyType, type TritonCloud, type TritonCloudOptions } from "./cloud";
 import { ImageService, type CreationOutcome } from "./images";
@@ -93,6 +102,8 @@ export interface TritonSimulator {
   /** How image creations started from now on end. */
   setCreateOutcome(outcome: "active" | "failed", error?: { code: string; message: string }): void;
   setThrottle(settings: ThrottleSettings | false): void;
+  /** The next ListImages answers leave out a share of the images (the same ones for the same salt). */
+  dropFromListings(options?: ListingDropOptions): void;
   close(): Promise<void>;
 }
 
@@ -120,6 +131,7 @@ export async function startTritonSimulator(options: TritonSimulatorOptions = {})
     clockSkewSeconds: options.clockSkewSeconds ?? 300,
     throttle: options.throttle ? new TokenBucketLimiter(options.throttle) : undefined,
     importDelayMs: options.importDelayMs ?? 50,
+    listingDrop: new ListingDrop(),
   };
 
   const server = await startSimServer({
@@ -170,6 +182,7 @@ export async function startTritonSimulator(options: TritonSimulatorOptions = {})
     setImportDelayMs: (ms) => void (dc.importDelayMs = ms),
     setCreateOutcome: (outcome, error) => void (dc.images.createOutcome = creationOutcome(outcome, error)),
     setThrottle: (settings) => void (dc.throttle = settings ? new TokenBucketLimiter(settings) : undefined),
+    dropFromListings: (dropOptions) => dc.listingDrop.set(dropOptions),
     async close() {
       cloud.datacenters.delete(name);
       await server.close();
