@@ -5,6 +5,7 @@
 import { GetQueueAttributesCommand, ReceiveMessageCommand, SendMessageCommand } from "@aws-sdk/client-sqs";
 import { APIGatewayProxyEventV2Schema, SqsSchema } from "@aws-lambda-powertools/parser/schemas";
 import type { APIGatewayProxyEventV2, SQSBatchResponse, SQSEvent } from "aws-lambda";
+import { connect } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { sqsClient } from "../../packages/core/aws";
 import { apiRoutes } from "../../packages/core/resources";
@@ -110,6 +111,52 @@ describe("HTTP adapter (API Gateway HTTP API, payload 2.0)", () => {
     const response = await fetch(`${adapter.url}/healthz`);
     expect(response.status).toBe(500);
     expect(await response.json()).toEqual({ message: "Internal Server Error" });
+  });
+});
+
+/** Sends raw bytes (so nothing normalises a malformed request) and resolves with the status line and body. */
+function rawRequest(url: string, request: string): Promise<{ status: number; body: string }> {
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve, reject) => {
+    const socket = connect(Number(port), hostname, () => socket.write(request));
+    let text = "";
+    socket.on("data", (chunk) => (text += chunk.toString()));
+    socket.on("error", reject);
+    socket.on("close", () => resolve({ status: Number(/^HTTP\/1\.1 (\d+)/.exec(text)?.[1] ?? 0), body: text.slice(text.indexOf("\r\n\r\n") + 4) }));
+  });
+}
+
+describe("HTTP adapter: requests API Gateway refuses", () => {
+  let adapter: HttpAdapter;
+  let invocations = 0;
+  beforeAll(async () => {
+    adapter = await startHttpAdapter({ routes: apiRoutes, settings, handler: async () => (invocations++, { statusCode: 204 }) });
+  });
+  afterAll(() => adapter.close());
+
+  const get = (target: string, headers = "") => rawRequest(adapter.url, `GET ${target} HTTP/1.1\r\nhost: x\r\nconnection: close\r\n${headers}\r\n`);
+
+  it("answers a bad percent-escape or a NUL in the path or query with a 400 problem+json, and keeps serving", async () => {
+    for (const [target, where] of [
+      ["/images/coxedge/x/%zz", "the path has an invalid percent-escape"],
+      ["/images/coxedge/a%00b", "the path contains a NUL character"],
+      ["/images?name=%E0%A4%A", "the query string has an invalid percent-escape"],
+      ["/images?%00=x", "the query string contains a NUL character"],
+    ] as const) {
+      const response = await get(target);
+      expect(response.status).toBe(400);
+      expect(JSON.parse(response.body)).toEqual({ type: "about:blank", title: "Bad Request", status: 400, detail: `Malformed request: ${where}` });
+    }
+    expect(invocations).toBe(0);
+    expect((await get("/healthz")).status).toBe(204);
+  });
+
+  it("answers a request line or headers over 10 KiB with a 400 problem+json", async () => {
+    for (const response of [await get(`/images?name=${"x".repeat(11 * 1024)}`), await get("/healthz", `x-big: ${"y".repeat(11 * 1024)}\r\n`)]) {
+      expect(response.status).toBe(400);
+      expect(JSON.parse(response.body)).toMatchObject({ status: 400, detail: "Malformed request: the request line and headers exceed 10240 bytes" });
+    }
+    expect((await get("/healthz")).status).toBe(204);
   });
 });
 

@@ -58,8 +58,16 @@ export const sim = defineCommand({
   },
 });
 
-/** Resolves with exit code 0 once `stop` has run after SIGINT or SIGTERM; a second signal forces exit 130. */
+/**
+ * Resolves with exit code 0 once `stop` has run after SIGINT or SIGTERM; a second signal forces exit 130.
+ * Meanwhile an error that escapes every handler is logged with its cause and the servers keep running:
+ * each adapter already isolates its requests, messages and timer runs, so such an error ended one of them.
+ */
 function untilSignal(stop: () => Promise<void>): Promise<number> {
+  const report = (kind: string) => (error: unknown) =>
+    console.error(`imagesync: ${kind} (the runtime keeps running):`, error instanceof Error ? (error.stack ?? error.message) : error);
+  process.on("uncaughtException", report("uncaught exception"));
+  process.on("unhandledRejection", report("unhandled promise rejection"));
   return new Promise((done) => {
     let stopping = false;
     const onSignal = (signal: NodeJS.Signals) => {

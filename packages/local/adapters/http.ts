@@ -1,7 +1,10 @@
 /**
  * Serves a Lambda handler over HTTP the way API Gateway HTTP API does with payload format 2.0: the route
  * table is the one infra/ deploys, unmatched paths get API Gateway's own 404, and the handler's result is
- * mapped back to an HTTP response with the same rules (a plain object becomes a 200 JSON body).
+ * mapped back to an HTTP response with the same rules (a plain object becomes a 200 JSON body). A request
+ * API Gateway would refuse before any function runs (a bad percent-escape or NUL in the path or query, a
+ * request line or headers over its 10 KiB limit, a body over 10 MB) gets a 400/413 problem+json, and no
+ * request, however malformed, can stop the server.
  */
 import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
@@ -43,19 +46,43 @@ export function routeMatcher(routeKeys: readonly string[]): (method: string, pat
   };
 }
 
+/** A request refused before routing, with the reason that goes into its problem+json `detail`. */
+export class MalformedRequestError extends Error {
+  override readonly name = "MalformedRequestError";
+}
+
+/** Decodes one path or query component; a bad escape or a NUL is a malformed request, as API Gateway refuses it. */
+function decodeComponent(component: string, where: string): string {
+  let decoded: string;
+  try {
+    decoded = decodeURIComponent(component);
+  } catch {
+    throw new MalformedRequestError(`the ${where} has an invalid percent-escape`);
+  }
+  if (decoded.includes("\0")) throw new MalformedRequestError(`the ${where} contains a NUL character`);
+  return decoded;
+}
+
+/** Checks the query string the way API Gateway decodes it, before the handler sees it. */
+export function checkQueryString(search: string): void {
+  for (const pair of search.replace(/^\?/, "").split("&")) {
+    for (const part of pair.split("=")) decodeComponent(part.replaceAll("+", " "), "query string");
+  }
+}
+
 function matchSegments(template: string[], parts: string[]): Record<string, string> | undefined {
   const params: Record<string, string> = {};
   for (const [i, segment] of template.entries()) {
     const greedy = /^\{(.+)\+\}$/.exec(segment);
     if (greedy) {
       if (i >= parts.length) return undefined;
-      params[greedy[1] as string] = parts.slice(i).map(decodeURIComponent).join("/");
+      params[greedy[1] as string] = parts.slice(i).map((part) => decodeComponent(part, "path")).join("/");
       return params;
     }
     const part = parts[i];
     if (part === undefined) return undefined;
     const param = /^\{(.+)\}$/.exec(segment);
-    if (param) params[param[1] as string] = decodeURIComponent(part);
+    if (param) params[param[1] as string] = decodeComponent(part, "path");
     else if (segment !== part) return undefined;
   }
   return parts.length === template.length ? params : undefined;
@@ -126,6 +153,17 @@ function sendJson(response: ServerResponse, status: number, body: object): void 
   response.writeHead(status, { "content-type": "application/json" }).end(JSON.stringify(body));
 }
 
+const problemTitles: Record<number, string> = { 400: "Bad Request", 413: "Content Too Large" };
+
+/** An RFC 9457 problem, as the API answers its own errors. */
+function sendProblem(response: ServerResponse, status: number, detail: string): void {
+  const body = JSON.stringify({ type: "about:blank", title: problemTitles[status] ?? "Error", status, detail });
+  response.writeHead(status, { "content-type": "application/problem+json", "content-length": Buffer.byteLength(body) }).end(body);
+}
+
+/** API Gateway HTTP API refuses a request line plus headers over 10 KiB. */
+const maxHeaderBytes = 10 * 1024;
+
 export interface HttpAdapter {
   url: string;
   port: number;
@@ -144,16 +182,24 @@ export async function startHttpAdapter(options: {
 }): Promise<HttpAdapter> {
   const match = routeMatcher(options.routes);
   const maxBodyBytes = options.maxBodyBytes ?? 10 * 1024 * 1024;
-  const server = createServer(async (request, response) => {
+
+  async function serve(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const chunks: Buffer[] = [];
     let size = 0;
     for await (const chunk of request) {
       size += (chunk as Buffer).length;
-      if (size > maxBodyBytes) return sendJson(response, 413, { message: "Request Entity Too Large" });
+      if (size > maxBodyBytes) return sendProblem(response, 413, `the body is larger than ${maxBodyBytes} bytes`);
       chunks.push(chunk as Buffer);
     }
-    const path = new URL(request.url ?? "/", "http://localhost").pathname;
-    const route = match(request.method ?? "GET", path);
+    let route: RouteMatch | undefined;
+    try {
+      const url = new URL(request.url ?? "/", "http://localhost");
+      checkQueryString(url.search);
+      route = match(request.method ?? "GET", url.pathname);
+    } catch (error) {
+      if (error instanceof MalformedRequestError || error instanceof TypeError) return sendProblem(response, 400, `Malformed request: ${(error as Error).message}`);
+      throw error;
+    }
     if (!route) return sendJson(response, 404, { message: "Not Found" });
     try {
       writeResult(response, await invoke(options.handler, toApiGatewayEvent(request, Buffer.concat(chunks), route), options.settings));
@@ -162,6 +208,23 @@ export async function startHttpAdapter(options: {
       options.onError?.(error);
       sendJson(response, 500, { message: "Internal Server Error" });
     }
+  }
+
+  const server = createServer({ maxHeaderSize: maxHeaderBytes }, (request, response) => {
+    serve(request, response).catch((error: unknown) => {
+      // Whatever went wrong (a socket error mid-body, a bug here), this request ends and the server goes on.
+      options.onError?.(error);
+      if (!response.headersSent) sendJson(response, 500, { message: "Internal Server Error" });
+      else response.destroy();
+    });
+  });
+  // Requests Node's parser refuses (a request line or headers over the limit, bad framing) never reach `serve`.
+  server.on("clientError", (error: NodeJS.ErrnoException, socket) => {
+    if (!socket.writable) return socket.destroy();
+    const tooLarge = error.code === "HPE_HEADER_OVERFLOW";
+    const detail = tooLarge ? `Malformed request: the request line and headers exceed ${maxHeaderBytes} bytes` : "Malformed request";
+    const body = JSON.stringify({ type: "about:blank", title: "Bad Request", status: 400, detail });
+    socket.end(`HTTP/1.1 400 Bad Request\r\ncontent-type: application/problem+json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
   });
   await new Promise<void>((listening) => server.listen(options.port ?? 0, "127.0.0.1", listening));
   const { port } = server.address() as AddressInfo;
