@@ -16,6 +16,7 @@ export default defineConfig({
         test: {
           name: "unit",
           include: [unitTests],
+          setupFiles: ["test/support/leak-guard.ts"],
           // Nothing runs for a unit test: an AWS call made by mistake fails at once instead of reaching AWS.
           env: {
             AWS_ENDPOINT_URL_DYNAMODB: "http://127.0.0.1:9",
@@ -33,7 +34,7 @@ export default defineConfig({
           include: ["test/**/*.test.ts"],
           exclude: [...configDefaults.exclude, unitTests],
           globalSetup: ["test/global-setup.ts"],
-          setupFiles: ["test/support/env.ts"],
+          setupFiles: ["test/support/env.ts", "test/support/leak-guard.ts"],
           testTimeout: 30_000,
           hookTimeout: 60_000,
         },

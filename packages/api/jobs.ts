@@ -28,6 +28,7 @@ export const submitJobRoute = defineRoute({
     "`Idempotency-Key` header) makes submission idempotent: the same id and job again return the stored job (200), " +
     "the same id with a different job is a conflict (409).",
   body: JobMessageSchema,
+  scope: "jobs",
   responses: {
     202: { description: "Accepted and queued.", schema: JobAcceptedSchema, headers: { location: "The job's URL." } },
     200: { description: "A job with this id and request already exists; nothing new was queued.", schema: JobAcceptedSchema, headers: { location: "The job's URL." } },

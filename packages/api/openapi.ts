@@ -52,7 +52,10 @@ function operation(routeKey: ApiRoute, spec: RouteSpec): object {
   }
   if (routeKey.startsWith("GET ") && spec.responses[200]) responses[304] = { description: "Not modified: the If-None-Match ETag is current." };
   if (spec.query || spec.path || spec.body) responses[400] = problemResponse("Invalid parameters or body; `invalidParams` names each offending field.");
-  if (!spec.public) responses[401] = problemResponse("Missing or wrong bearer token.");
+  if (!spec.public) {
+    responses[401] = problemResponse("Missing or wrong bearer token.");
+    responses[403] = problemResponse(`The token lacks the "${spec.scope ?? "read"}" scope.`);
+  }
   responses[500] = problemResponse("Internal error.");
   return {
     operationId: routeKey.toLowerCase().replace(/[^a-z]+(.)?/g, (_, c: string | undefined) => (c ?? "").toUpperCase()),

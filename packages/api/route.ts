@@ -1,7 +1,8 @@
 /** How a route is declared: its inputs as zod schemas (validated by the router, documented by OpenAPI). */
 import type { z } from "zod";
-import type { ConfigLoader } from "../core/config";
+import type { ConfigLoader, TokenScope } from "../core/config";
 import type { apiRoutes } from "../core/resources";
+import type { Caller } from "./auth";
 import type { CursorCodec } from "./cursor";
 import type { ApiResult } from "./http";
 
@@ -11,7 +12,10 @@ type Output<S> = S extends z.ZodType ? z.output<S> : undefined;
 
 export interface ApiContext {
   config: ConfigLoader;
+  /** Signs and checks this caller's page cursors. */
   cursors: CursorCodec;
+  /** Who called (absent on public routes). */
+  caller?: Caller;
 }
 
 export interface ResponseSpec {
@@ -27,6 +31,8 @@ export interface RouteSpec<Q = z.ZodType | undefined, P = z.ZodType | undefined,
   tag: string;
   /** Served without the bearer token (only the health check). */
   public?: true;
+  /** The token scope the route needs. Default `read`. */
+  scope?: TokenScope;
   /**
    * Responses may be reused for a second (see router): inventory reads tolerate it since the GSIs
    * they come from are eventually consistent anyway. Job status is never cached.

@@ -7,7 +7,7 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from "
 import type { z } from "zod";
 import { ConfigLoader } from "../core/config";
 import { logger } from "../core/observability";
-import { bearerAuthenticator } from "./auth";
+import { bearerAuthenticator, requireScope, type Caller } from "./auth";
 import { TtlCache } from "./cache";
 import { cursorCodec, type CursorCodec } from "./cursor";
 import { matchesIfNoneMatch, represent, type ApiResult, type Representation } from "./http";
@@ -75,26 +75,27 @@ function readResult(representation: Representation, ifNoneMatch: string | undefi
 export function createApiHandler(options: ApiHandlerOptions = {}): ApiHandler {
   const config = options.config ?? new ConfigLoader();
   const cache = new TtlCache<Representation>(options.cacheTtlMs ?? 1000, 500);
-  // Built on first use: the token is a secret the health check must not depend on.
-  let security: { authenticate: (header: string | undefined) => void; cursors: CursorCodec } | undefined;
-  const secured = () => {
-    if (!security) {
-      const token = config.apiToken();
-      security = { authenticate: bearerAuthenticator(token), cursors: cursorCodec(token) };
-    }
-    return security;
-  };
-  const context: ApiContext = {
-    config,
-    get cursors() {
-      return secured().cursors;
-    },
+  // Built on first use: the tokens are a secret the health check must not depend on.
+  let authenticate: ((header: string | undefined) => Caller) | undefined;
+  const cursorsByCaller = new Map<string, CursorCodec>();
+  const cursorsFor = (caller: Caller | undefined): CursorCodec => {
+    if (!caller) return cursorCodec("public routes issue no cursors");
+    let codec = cursorsByCaller.get(caller.name);
+    if (!codec) cursorsByCaller.set(caller.name, (codec = cursorCodec(caller.secret)));
+    return codec;
   };
 
   async function dispatch(event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> {
     const spec = routes[event.routeKey as ApiRoute] as RouteSpec | undefined;
     if (!spec) throw new ApiProblem(404, `No route ${event.routeKey}`);
-    if (!spec.public) secured().authenticate(event.headers.authorization);
+    let caller: Caller | undefined;
+    if (!spec.public) {
+      authenticate ??= bearerAuthenticator(config.apiTokens());
+      caller = authenticate(event.headers.authorization);
+      logger.appendKeys({ token: caller.name });
+      requireScope(caller, spec.scope ?? "read");
+    }
+    const context: ApiContext = { config, cursors: cursorsFor(caller), caller };
 
     const input = {
       query: validate("query", spec.query, queryParameters(event.rawQueryString ?? "")),
@@ -125,9 +126,14 @@ export function createApiHandler(options: ApiHandlerOptions = {}): ApiHandler {
     try {
       return await dispatch(event);
     } catch (error) {
-      if (error instanceof ApiProblem) return problemResult(error);
+      if (error instanceof ApiProblem) {
+        if (error.status === 401 || error.status === 403) logger.warn("request refused", { routeKey: event.routeKey, status: error.status, detail: error.detail });
+        return problemResult(error);
+      }
       logger.error("request failed", { routeKey: event.routeKey, error: error as Error });
       return problemResult(new ApiProblem(500, `Internal error (request ${event.requestContext.requestId})`));
+    } finally {
+      logger.removeKeys(["token"]);
     }
   };
 }

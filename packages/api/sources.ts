@@ -2,25 +2,17 @@
 import { itemKeys } from "../store/keys";
 import { z } from "zod";
 import type { ConfigLoader } from "../core/config";
+import { providers } from "../core/resources";
+import { readSourceDirectory, type SourceDescription } from "../store/directory";
 import { listLatestRuns, listRuns } from "../store/runs";
 import { configuredTable } from "../store/table";
 import { ApiProblem } from "./problem";
 import { defineRoute } from "./route";
-import { RunListSchema, RunListQuerySchema, SourceListSchema, SourcePathSchema, type Source } from "./schemas";
+import { RunListSchema, RunListQuerySchema, SourceListSchema, SourcePathSchema } from "./schemas";
 
-/** The configured sources, described by where they point; credentials (keys, API keys) are never copied. */
-export function configuredSources(config: ConfigLoader): Omit<Source, "latestRun">[] {
-  return [
-    ...config.tritonSources().map(({ id, datacenter, url, account }) => ({ id, provider: "triton" as const, datacenter, url, account })),
-    ...config.coxedgeSources().map(({ id, baseUrl, service, environment, organizationId }) => ({
-      id,
-      provider: "coxedge" as const,
-      baseUrl,
-      service,
-      environment,
-      organizationId,
-    })),
-  ].toSorted((a, b) => a.id.localeCompare(b.id));
+/** The configured sources as the sync functions last wrote them: ids and endpoints, no credentials. */
+function configuredSources(config: ConfigLoader): Promise<SourceDescription[]> {
+  return readSourceDirectory(configuredTable(config), providers);
 }
 
 export const listSourcesRoute = defineRoute({
@@ -28,11 +20,9 @@ export const listSourcesRoute = defineRoute({
   summary: "Configured sources with their latest sync run",
   responses: { 200: { description: "Every configured source, by id.", schema: SourceListSchema } },
   async handle(_input, { config }) {
-    const latest = new Map((await listLatestRuns(configuredTable(config))).map((run) => [run.sourceId, run]));
-    return {
-      status: 200,
-      body: { items: configuredSources(config).map((source) => ({ ...source, latestRun: latest.get(source.id) ?? null })) },
-    };
+    const [directory, runs] = await Promise.all([configuredSources(config), listLatestRuns(configuredTable(config))]);
+    const latest = new Map(runs.map((run) => [run.sourceId, run]));
+    return { status: 200, body: { items: directory.map((source) => ({ ...source, latestRun: latest.get(source.id) ?? null })) } };
   },
 });
 
@@ -52,7 +42,7 @@ export const listRunsRoute = defineRoute({
     const scope = `GET /sources/${path.id}/runs`;
     const cursor = query.cursor === undefined ? undefined : cursors.decode(query.cursor, scope, RunPositionSchema);
     const page = await listRuns(configuredTable(config), path.id, { limit: query.limit, cursor });
-    if (!page.runs.length && !cursor && !configuredSources(config).some((s) => s.id === path.id)) {
+    if (!page.runs.length && !cursor && !(await configuredSources(config)).some((s) => s.id === path.id)) {
       throw new ApiProblem(404, `No source ${path.id}: it is not configured and has never synced`);
     }
     return {

@@ -92,6 +92,35 @@ const TuningSchema = z.strictObject({
 });
 export type Tuning = z.output<typeof TuningSchema>;
 
+/** What a token may do: `read` the inventory, sources, runs and jobs; submit `jobs`; `admin` operations. */
+export const tokenScopes = ["read", "jobs", "admin"] as const;
+export type TokenScope = (typeof tokenScopes)[number];
+
+const ApiTokenSchema = z.strictObject({
+  /** Appears in logs in place of the token. */
+  name: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, "must be 1-64 characters of A-Z, a-z, 0-9, '.', '_' or '-'"),
+  token: z.string().min(16, "must be at least 16 characters"),
+  scopes: z.array(z.enum(tokenScopes)).min(1, "must name at least one scope"),
+});
+export type ApiTokenConfig = z.output<typeof ApiTokenSchema>;
+
+function parseTokenList(raw: string, origin: string): ApiTokenConfig[] {
+  let json: unknown;
+  try {
+    json = JSON.parse(raw);
+  } catch {
+    throw new ConfigError(`Invalid configuration (${origin}): ApiToken is not valid JSON`);
+  }
+  const parsed = z.array(ApiTokenSchema).min(1, "must hold at least one token").safeParse(json);
+  if (!parsed.success) throw new ConfigError(`Invalid configuration (${origin}): ${describeIssues(parsed.error, { prefix: "ApiToken" })}`);
+  const names = parsed.data.map((entry) => entry.name);
+  const tokens = parsed.data.map((entry) => entry.token);
+  if (new Set(names).size !== names.length || new Set(tokens).size !== tokens.length) {
+    throw new ConfigError(`Invalid configuration (${origin}): ApiToken names and tokens must each be unique`);
+  }
+  return parsed.data;
+}
+
 function readKeyFile(path: string): string {
   try {
     return readFileSync(path, "utf8");
@@ -121,11 +150,20 @@ export class ConfigLoader {
     return this.#string("deadLetterQueueUrl", "IMAGESYNC_DEAD_LETTER_QUEUE_URL", jobQueue.deadLetterName, "url");
   }
 
-  apiToken(): string {
-    return this.#cached("apiToken", () => {
-      const { raw, origin } = this.#secret("ApiToken", "IMAGESYNC_API_TOKEN");
-      if (raw.length < 16) throw new ConfigError(`Invalid configuration (${origin}): ApiToken must be at least 16 characters`);
-      return raw;
+  /**
+   * The API's bearer tokens: a JSON array of `{name, token, scopes}` (several at once, for rotation without
+   * downtime), from IMAGESYNC_API_TOKENS or the ApiToken secret. A single plain token (IMAGESYNC_API_TOKEN,
+   * or a secret that is not a JSON array) is one token named "default" with every scope.
+   */
+  apiTokens(): ApiTokenConfig[] {
+    return this.#cached("apiTokens", () => {
+      const list = this.env.IMAGESYNC_API_TOKENS;
+      const { raw, origin } = list ? { raw: list, origin: "env IMAGESYNC_API_TOKENS" } : this.#secret("ApiToken", "IMAGESYNC_API_TOKEN");
+      if (!raw.trimStart().startsWith("[")) {
+        if (raw.length < 16) throw new ConfigError(`Invalid configuration (${origin}): ApiToken must be at least 16 characters`);
+        return [{ name: "default", token: raw, scopes: [...tokenScopes] }];
+      }
+      return parseTokenList(raw, origin);
     });
   }
 

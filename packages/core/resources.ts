@@ -95,6 +95,20 @@ export const apiRoutes = [
   "GET /jobs/{id}",
 ] as const;
 
+/**
+ * API Gateway's throttle for every route of the stage (token bucket: `burst` at once, `rate` per second),
+ * from IMAGESYNC_API_THROTTLE_BURST and IMAGESYNC_API_THROTTLE_RATE at deploy. Defaults keep well inside
+ * Lambda's default account concurrency.
+ */
+export function apiThrottle(env: Record<string, string | undefined> = process.env): { burst: number; rate: number } {
+  const setting = (name: string, fallback: number, max: number) => {
+    const value = env[name] === undefined || env[name] === "" ? fallback : Number(env[name]);
+    if (!Number.isInteger(value) || value < 1 || value > max) throw new Error(`${name} must be an integer from 1 to ${max}, got "${env[name]}"`);
+    return value;
+  };
+  return { burst: setting("IMAGESYNC_API_THROTTLE_BURST", 200, 5000), rate: setting("IMAGESYNC_API_THROTTLE_RATE", 100, 10_000) };
+}
+
 /** API Gateway's integration timeout is 30 s, so the function stops just before it. */
 export const apiFunction = { name: "Api", handler: "functions/api.handler", timeoutSeconds: 29 } as const;
 export const jobWorkerFunction = { name: "JobWorker", handler: "functions/jobs.handler" } as const;

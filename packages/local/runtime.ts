@@ -62,7 +62,8 @@ interface Handlers {
   api: (typeof import("../../functions/api"))["handler"];
   jobs: (typeof import("../../functions/jobs"))["handler"];
   sync: Record<(typeof providers)[number], (typeof import("../../functions/sync-triton"))["handler"]>;
-  apiToken: string;
+  /** What the banner says about the API's tokens. */
+  tokens: string;
 }
 
 export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<LocalRuntime> {
@@ -87,7 +88,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       ...servers.queues,
       ...localFiles(options.dataDir),
     });
-    return { banner: banner(options, servers, simulators, apiUrl, handlers.apiToken), stop };
+    return { banner: banner(options, servers, simulators, apiUrl, handlers.tokens), stop };
   } catch (error) {
     await stop();
     throw error;
@@ -139,11 +140,11 @@ async function loadHandlers(options: LocalRuntimeOptions, servers: Servers, sims
   const { coxedge } = sims;
   const coxedgeSources = process.env.IMAGESYNC_COXEDGE_SOURCES ??
     JSON.stringify([{ baseUrl: coxedge.url, service: coxedge.service, environment: coxedge.environment, apiKey: coxedge.apiKey }]);
-  const apiToken = process.env.IMAGESYNC_API_TOKEN ?? persistent(options.dataDir, "api-token", () => randomBytes(24).toString("base64url")).value;
+  const tokens = localTokens(options.dataDir);
   const files = localFiles(options.dataDir);
   writeFileSync(files.tritonSourcesFile, tritonSources, { mode: 0o600 });
   writeFileSync(files.coxedgeSourcesFile, coxedgeSources, { mode: 0o600 });
-  writeFileSync(files.apiTokenFile, apiToken, { mode: 0o600 });
+  writeFileSync(files.apiTokenFile, tokens.operator, { mode: 0o600 });
 
   // What SST's Resource links carry on Lambda; the handlers read them through the same `Resource` proxy.
   const links: Record<string, object> = {
@@ -153,7 +154,7 @@ async function loadHandlers(options: LocalRuntimeOptions, servers: Servers, sims
     [jobQueue.deadLetterName]: { url: servers.queues.deadLetterQueueUrl, type: "sst.aws.Queue" },
     TritonSources: { value: tritonSources, type: "sst.sst.Secret" },
     CoxEdgeSources: { value: coxedgeSources, type: "sst.sst.Secret" },
-    ApiToken: { value: apiToken, type: "sst.sst.Secret" },
+    ApiToken: { value: tokens.secret, type: "sst.sst.Secret" },
   };
   for (const [name, value] of Object.entries(links)) process.env[`SST_RESOURCE_${name}`] = JSON.stringify(value);
   process.env.POWERTOOLS_LOG_LEVEL ??= "INFO";
@@ -165,7 +166,23 @@ async function loadHandlers(options: LocalRuntimeOptions, servers: Servers, sims
     import("../../functions/sync-triton"),
     import("../../functions/sync-coxedge"),
   ]);
-  return { api: api.handler, jobs: jobs.handler, sync: { triton: syncTriton.handler, coxedge: syncCoxedge.handler }, apiToken };
+  return { api: api.handler, jobs: jobs.handler, sync: { triton: syncTriton.handler, coxedge: syncCoxedge.handler }, tokens: tokens.banner };
+}
+
+/**
+ * The API's tokens: an operator token (every scope; the one local commands use) and a read-only viewer
+ * token, both kept in the data dir. A token from the environment (IMAGESYNC_API_TOKEN or _TOKENS) wins.
+ */
+function localTokens(dataDir: string): { secret: string; operator: string; banner: string } {
+  const fromEnv = process.env.IMAGESYNC_API_TOKENS ?? process.env.IMAGESYNC_API_TOKEN;
+  const operator = process.env.IMAGESYNC_API_TOKEN ?? persistent(dataDir, "api-token", () => randomBytes(24).toString("base64url")).value;
+  if (fromEnv) return { secret: fromEnv, operator, banner: `tokens from the environment${process.env.IMAGESYNC_API_TOKEN ? `, ${operator}` : ""}` };
+  const viewer = persistent(dataDir, "api-read-token", () => randomBytes(24).toString("base64url")).value;
+  const list = [
+    { name: "operator", token: operator, scopes: ["read", "jobs", "admin"] },
+    { name: "viewer", token: viewer, scopes: ["read"] },
+  ];
+  return { secret: JSON.stringify(list), operator, banner: `jobs token: ${operator}\n                  read token: ${viewer}` };
 }
 
 /** HTTP API, SQS poller and schedules in front of the handlers; returns the API's URL. */
@@ -208,13 +225,14 @@ async function startAdapters(options: LocalRuntimeOptions, servers: Servers, han
   return http.url;
 }
 
-function banner(options: LocalRuntimeOptions, servers: Servers, sims: Simulators, apiUrl: string, apiToken: string): string {
+function banner(options: LocalRuntimeOptions, servers: Servers, sims: Simulators, apiUrl: string, tokens: string): string {
   const every = (provider: (typeof providers)[number]) => (options.syncEveryMs ? `every ${options.syncEveryMs / 1000} s` : syncSchedule(provider));
   const dynamoData = options.inMemory ? "in memory" : `data in ${join(options.dataDir, "dynamodb")}`;
   const { triton, tritonWest, coxedge } = sims;
   return `
 imagesync local runtime is up (all on 127.0.0.1)
-  HTTP API        ${apiUrl}   bearer token: ${apiToken}
+  HTTP API        ${apiUrl}
+                  ${tokens}
   DynamoDB Local  ${servers.dynamoEndpoint}   table ${inventoryTable.name} (${dynamoData})
   SQS             ${servers.sqsEndpoint}   queues ${jobQueue.name}, ${jobQueue.deadLetterName}
   Triton sim      ${triton.url} (${triton.datacenterName}), ${tritonWest.url} (${tritonWest.datacenterName})
@@ -222,7 +240,7 @@ imagesync local runtime is up (all on 127.0.0.1)
   Cox Edge sim    ${coxedge.url}   ${coxedge.service}/${coxedge.environment}, MC-Api-Key ${coxedge.apiKey}
   Schedules       ${syncFunctions.triton.name} ${every("triton")}, ${syncFunctions.coxedge.name} ${every("coxedge")}
 
-  Try: curl -H "authorization: Bearer ${apiToken}" ${apiUrl}/images
+  Try: npx imagesync images list   (or curl -H "authorization: Bearer <token>" ${apiUrl}/images)
   Ctrl-C to stop.
 `;
 }

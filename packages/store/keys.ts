@@ -34,6 +34,8 @@ export const itemKeys = {
   job: (jobId: string) => ({ pk: `JOB#${jobId}`, sk: "JOB" }),
   allJobs: "JOBS",
   jobsInState: (state: string) => `JOBSTATE#${state}`,
+  /** The configured sources of a provider, written by its sync function. */
+  sourceDirectory: (provider: Provider) => ({ pk: "DIRECTORY", sk: provider }),
   /** Powertools idempotency records of job steps. */
   jobStepIdempotency: "IDEMPOTENCY#jobs",
 } as const;

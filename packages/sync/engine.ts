@@ -10,11 +10,12 @@ import { ConfigLoader } from "../core/config";
 import { describeIssues } from "../core/issues";
 import { logger, metrics } from "../core/observability";
 import type { Provider } from "../core/resources";
+import { writeSourceDirectory } from "../store/directory";
 import { readSourceState, writeImageChanges, type StoredImageState } from "../store/inventory";
 import { acquireLease, emptyCounts, recordRun, type RunCounts, type SyncRun } from "../store/runs";
 import { configuredTable, type Table } from "../store/table";
 import { guardRemovals, planChanges, validateSnapshot, type RemovalGuard } from "./plan";
-import { configuredSources, type SnapshotSource } from "./sources";
+import { configuredSources, describeSources, type SnapshotSource } from "./sources";
 
 /** What a scheduled invocation carries (`syncEvent` in core/resources), optionally narrowed to one source. */
 const syncEventSchema = (provider: Provider) =>
@@ -76,10 +77,15 @@ export async function syncProvider(
 ): Promise<SyncRun[]> {
   const sources = configuredSources(provider, config, request.sourceId);
   const tuning = config.tuning();
+  const table = configuredTable(config);
+  // The API lists sources from this directory, so it needs no credentials; a failed write only delays that.
+  await writeSourceDirectory(table, provider, describeSources(provider, config)).catch((error: unknown) =>
+    logger.warn("could not write the source directory", { provider, error }),
+  );
   try {
     const runs = await syncSources(sources, {
       ...request,
-      table: configuredTable(config),
+      table,
       retentionDays: tuning.tombstoneRetentionDays,
       runRetentionDays: tuning.runRetentionDays,
       leaseSeconds: tuning.syncLeaseSeconds,

@@ -9,6 +9,7 @@ import { CoxEdgeClient } from "../providers/coxedge/client";
 import type { UpstreamError } from "../providers/http";
 import { tritonClientFor, type TritonClient } from "../providers/triton/client";
 import { normaliseImage, type NormalisedImage } from "../store/normalise";
+import type { SourceDescription } from "../store/directory";
 import type { SourceRef } from "../store/inventory";
 
 export interface SnapshotSource extends SourceRef {
@@ -62,6 +63,14 @@ export function coxedgeSource(config: CoxEdgeSourceConfig): SnapshotSource {
 /** A source whose client cannot be built: its runs fail with the reason, and the other sources still sync. */
 function unusableSource(ref: SourceRef, reason: unknown): SnapshotSource {
   return { ...ref, listSnapshot: () => Promise.reject(reason), close: async () => undefined };
+}
+
+/** Where the provider's configured sources point: ids and endpoints, never credentials. */
+export function describeSources(provider: Provider, config: ConfigLoader): SourceDescription[] {
+  if (provider === "triton") {
+    return config.tritonSources().map(({ id, datacenter, url, account }) => ({ id, provider, datacenter, url, account }));
+  }
+  return config.coxedgeSources().map(({ id, baseUrl, service, environment, organizationId }) => ({ id, provider, baseUrl, service, environment, organizationId }));
 }
 
 /** The provider's configured sources (all, or the one named); throws ConfigError when unset or invalid. */

@@ -3,6 +3,7 @@
  * POST /jobs → SQS → the real worker (functions/jobs behind the SQS poller) → upstream, and their state
  * and the refreshed inventory are read back over HTTP.
  */
+import { guardSecret } from "../support/secrets";
 import { execFile } from "node:child_process";
 import { randomBytes, randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -15,6 +16,7 @@ import { coxedgeSourceId, coxedgeWorkload, startHarness, tritonSourceId, until, 
 let h: Harness;
 let http: HttpAdapter;
 const token = randomBytes(24).toString("base64url");
+guardSecret(token);
 
 beforeAll(async () => {
   h = await startHarness();

@@ -3,16 +3,19 @@
  * wiring (functions/api.ts) with a test configuration, served over real HTTP by the local API Gateway adapter.
  * Seed data is written through the store's own write functions, as sync and jobs write it.
  */
+import { guardSecret } from "../support/secrets";
 import { randomBytes } from "node:crypto";
 import { documentClient } from "../../packages/core/aws";
 import { ConfigLoader } from "../../packages/core/config";
-import { apiFunction, apiRoutes, type Provider } from "../../packages/core/resources";
+import { apiFunction, apiRoutes, providers, type Provider } from "../../packages/core/resources";
 import { startHttpAdapter } from "../../packages/local/adapters/http";
 import { stackpathStackId } from "../../packages/providers/coxedge/schemas";
 import { buildImage, environmentStack } from "../../packages/simulators/coxedge/catalog";
 import type { CoxEdgeImage } from "../../packages/providers/coxedge/schemas";
 import type { TritonImage } from "../../packages/providers/triton/schemas";
+import { writeSourceDirectory } from "../../packages/store/directory";
 import { writeImageContent, writeTombstone } from "../../packages/store/inventory";
+import { describeSources } from "../../packages/sync/sources";
 import { normaliseImage, type UpstreamDocument } from "../../packages/store/normalise";
 import { emptyCounts, recordRun } from "../../packages/store/runs";
 import type { Table } from "../../packages/store/table";
@@ -40,9 +43,11 @@ export interface Api {
   close(): Promise<void>;
 }
 
-export async function startApi(options: { cacheTtlMs?: number; corsOrigins?: string } = {}): Promise<Api> {
+export async function startApi(options: { cacheTtlMs?: number; corsOrigins?: string; tokens?: string } = {}): Promise<Api> {
   const [created, queues] = await Promise.all([createTestTable(), createTestQueues()]);
   const token = randomBytes(24).toString("base64url");
+  for (const secret of [token, secrets.tritonKey, secrets.coxedgeKey]) guardSecret(secret);
+  for (const entry of JSON.parse(options.tokens ?? "[]") as { token: string }[]) guardSecret(entry.token);
   const env: Record<string, string> = {
     IMAGESYNC_TABLE_NAME: created.tableName,
     IMAGESYNC_JOB_QUEUE_URL: queues.jobQueueUrl,
@@ -57,10 +62,16 @@ export async function startApi(options: { cacheTtlMs?: number; corsOrigins?: str
       { id: sources.idle, environment: "idle", apiKey: secrets.coxedgeKey },
     ]),
     ...(options.corsOrigins ? { IMAGESYNC_CORS_ORIGINS: options.corsOrigins } : {}),
+    ...(options.tokens ? { IMAGESYNC_API_TOKENS: options.tokens } : {}),
   };
-  const config = new ConfigLoader(env, () => undefined);
+  const table = { client: documentClient(), name: created.tableName };
+  // The directory the sync functions write. The API reads sources from it: its own configuration, like
+  // the deployed function's links, has no source secrets at all.
+  const syncConfig = new ConfigLoader(env, () => undefined);
+  for (const provider of providers) await writeSourceDirectory(table, provider, describeSources(provider, syncConfig));
+  const { IMAGESYNC_TRITON_SOURCES: _triton, IMAGESYNC_COXEDGE_SOURCES: _coxedge, ...apiEnv } = env;
   const adapter = await startHttpAdapter({
-    handler: createHandler(config, { cacheTtlMs: options.cacheTtlMs ?? 0 }),
+    handler: createHandler(new ConfigLoader(apiEnv, () => undefined), { cacheTtlMs: options.cacheTtlMs ?? 0 }),
     routes: apiRoutes,
     settings: { functionName: apiFunction.name, timeoutSeconds: apiFunction.timeoutSeconds },
   });
@@ -68,7 +79,7 @@ export async function startApi(options: { cacheTtlMs?: number; corsOrigins?: str
   return {
     url: adapter.url,
     token,
-    table: { client: documentClient(), name: created.tableName },
+    table,
     queues,
     env,
     get: (path, init = {}) => fetch(`${adapter.url}${path}`, { headers: { ...auth(init.token), ...init.headers } }),

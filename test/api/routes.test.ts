@@ -1,7 +1,7 @@
 /** Auth, sources, jobs over HTTP, the OpenAPI document, CORS and the read cache, against the local stack. */
 import { ReceiveMessageCommand } from "@aws-sdk/client-sqs";
 import { Validator } from "@seriousme/openapi-schema-validator";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { JobSchema, RunListSchema, SourceListSchema } from "../../packages/api/schemas";
 import { sqsClient } from "../../packages/core/aws";
 import { apiRoutes } from "../../packages/core/resources";
@@ -46,6 +46,56 @@ describe("authentication", () => {
 
   it("accepts the token case-insensitively on the scheme", async () => {
     expect((await api.get("/sources", { token: null, headers: { authorization: `bearer ${api.token}` } })).status).toBe(200);
+  });
+});
+
+describe("token scopes and rotation", () => {
+  const tokens = {
+    viewer: { name: "viewer", token: "viewer-token-0123456789abcdef", scopes: ["read"] },
+    ci: { name: "ci", token: "ci-token-0123456789abcdef-new", scopes: ["read", "jobs"] },
+    /** The token being rotated out: still valid until removed from the list. */
+    ciOld: { name: "ci-old", token: "ci-token-0123456789abcdef-old", scopes: ["read", "jobs"] },
+  };
+  let scoped: Api;
+  beforeAll(async () => {
+    scoped = await startApi({ tokens: JSON.stringify(Object.values(tokens)) });
+    await seedInventory(scoped.table);
+  });
+  afterAll(() => scoped?.close());
+  const job = { provider: "triton", source: sources.east, action: "delete", params: { imageId: "2b683a82-a066-11e3-97ab-2faa44701c5a" } };
+  const post = (token: string) =>
+    fetch(`${scoped.url}/jobs`, { method: "POST", headers: { authorization: `Bearer ${token}`, "content-type": "application/json" }, body: JSON.stringify(job) });
+
+  it("lets a read token read everything and refuses it POST /jobs with 403 problem+json naming the scope", async () => {
+    for (const path of ["/images?limit=1", "/sources", "/jobs", `/sources/${sources.east}/runs`]) {
+      expect((await scoped.get(path, { token: tokens.viewer.token })).status).toBe(200);
+    }
+    const warnings = vi.spyOn(console, "warn");
+    const refused = await post(tokens.viewer.token);
+    expect(refused.status).toBe(403);
+    // The log names the token, never shows it (the leak guard checks the latter for the whole suite).
+    const logged = warnings.mock.calls.map((args) => String(args[0])).find((line) => line.includes("request refused"));
+    warnings.mockRestore();
+    expect(JSON.parse(logged ?? "{}")).toMatchObject({ message: "request refused", token: "viewer", status: 403 });
+    expect(refused.headers.get("content-type")).toBe("application/problem+json");
+    const body = await refused.json();
+    expect(body).toMatchObject({ status: 403, detail: 'The token "viewer" does not have the "jobs" scope this request needs' });
+    expect(JSON.stringify(body)).not.toContain(tokens.viewer.token);
+  });
+
+  it("accepts every listed token, so a new one can replace an old one without downtime", async () => {
+    expect((await post(tokens.ci.token)).status).toBe(202);
+    expect((await post(tokens.ciOld.token)).status).toBe(202);
+    expect((await scoped.get("/sources", { token: "ci-token-0123456789abcdef-xxx" })).status).toBe(401);
+    // The single-token configuration of the other tests is no longer valid here.
+    expect((await scoped.get("/sources", { token: scoped.token })).status).toBe(401);
+  });
+
+  it("binds a page cursor to the token it was issued to", async () => {
+    const first = (await (await scoped.get("/images?limit=1", { token: tokens.ci.token })).json()) as { nextCursor: string };
+    const next = `/images?limit=1&cursor=${encodeURIComponent(first.nextCursor)}`;
+    expect((await scoped.get(next, { token: tokens.ci.token })).status).toBe(200);
+    expect((await scoped.get(next, { token: tokens.viewer.token })).status).toBe(400);
   });
 });
 

@@ -1,4 +1,5 @@
 /** The operator CLI (bin/imagesync.mjs) as a user runs it, against the API on the local stack. */
+import { scanForSecrets } from "../support/secrets";
 import { execFile } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { getJob, saveJob } from "../../packages/store/jobs";
@@ -19,7 +20,10 @@ function cli(args: string[], env: Record<string, string> = {}): Promise<{ code: 
       process.execPath,
       ["bin/imagesync.mjs", ...args],
       { env: { ...process.env, IMAGESYNC_API_URL: api.url, IMAGESYNC_API_TOKEN: api.token, ...env }, timeout: 20_000 },
-      (error, stdout, stderr) => resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+      (error, stdout, stderr) => {
+        scanForSecrets(`${stdout}\n${stderr}`, `imagesync ${args.join(" ")}`);
+        resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr });
+      },
     );
   });
 }

@@ -1,4 +1,5 @@
 /** `imagesync sync` (`npm run sync`) as a user runs it: a child process, configured by environment, printing a summary table. */
+import { scanForSecrets } from "../support/secrets";
 import { execFile } from "node:child_process";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -14,10 +15,12 @@ const cwd = mkdtempSync(join(tmpdir(), "sync-now-"));
 async function syncNow(args: string[], env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
   const base = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith("IMAGESYNC_")));
   try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, [cli, "sync", ...args], { cwd, env: { ...base, ...env } });
+    const { stdout, stderr } = await promisify(execFile)(process.execPath, [cli, "sync", "--verbose", ...args], { cwd, env: { ...base, ...env } });
+    scanForSecrets(`${stdout}\n${stderr}`, "imagesync sync");
     return { code: 0, stdout, stderr };
   } catch (error) {
     const failed = error as { code: number; stdout: string; stderr: string };
+    scanForSecrets(`${failed.stdout}\n${failed.stderr}`, "imagesync sync");
     return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
   }
 }

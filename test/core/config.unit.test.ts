@@ -72,7 +72,27 @@ describe("ConfigLoader", () => {
     expect(new ConfigLoader({}, noLinks).tuning()).toMatchObject({ tombstoneRetentionDays: 30, corsOrigins: [] });
     expect(new ConfigLoader({ IMAGESYNC_CORS_ORIGINS: "https://a.example, https://b.example" }, noLinks).tuning().corsOrigins).toEqual(["https://a.example", "https://b.example"]);
     expect(() => new ConfigLoader({ IMAGESYNC_TOMBSTONE_RETENTION_DAYS: "0" }, noLinks).tuning()).toThrow(/IMAGESYNC_TOMBSTONE_RETENTION_DAYS: Too small/);
-    expect(() => new ConfigLoader({ IMAGESYNC_API_TOKEN: "short" }, noLinks).apiToken()).toThrow(/ApiToken must be at least 16 characters/);
-    expect(new ConfigLoader({}, links({ ApiToken: { value: "a-long-enough-token" } })).apiToken()).toBe("a-long-enough-token");
+    expect(() => new ConfigLoader({ IMAGESYNC_API_TOKEN: "short" }, noLinks).apiTokens()).toThrow(/ApiToken must be at least 16 characters/);
+    expect(new ConfigLoader({}, links({ ApiToken: { value: "a-long-enough-token" } })).apiTokens()).toEqual([
+      { name: "default", token: "a-long-enough-token", scopes: ["read", "jobs", "admin"] },
+    ]);
+  });
+
+  it("reads a list of named tokens with scopes, and names what is wrong without echoing a token", () => {
+    const list = [
+      { name: "ci", token: "ci-token-0123456789", scopes: ["read", "jobs"] },
+      { name: "dashboard", token: "dash-token-0123456789", scopes: ["read"] },
+    ];
+    expect(new ConfigLoader({ IMAGESYNC_API_TOKENS: JSON.stringify(list) }, noLinks).apiTokens()).toEqual(list);
+    expect(new ConfigLoader({}, links({ ApiToken: { value: JSON.stringify(list) } })).apiTokens()).toEqual(list);
+    const tokens = (value: unknown) => () => new ConfigLoader({ IMAGESYNC_API_TOKENS: JSON.stringify(value) }, noLinks).apiTokens();
+    expect(tokens([{ name: "x", token: "short", scopes: ["read"] }])).toThrow(/ApiToken\[0\]\.token: must be at least 16 characters/);
+    expect(tokens([{ name: "x", token: "long-enough-token-1", scopes: ["delete"] }])).toThrow(/ApiToken\[0\]\.scopes\[0\]/);
+    expect(tokens([{ name: "x", token: "long-enough-token-1", scopes: [] }])).toThrow(/must name at least one scope/);
+    expect(tokens([list[0], { ...list[1], name: "ci" }])).toThrow(/names and tokens must each be unique/);
+    expect(tokens([])).toThrow(/must hold at least one token/);
+    const refused = tokens([{ name: "x", token: "secret-token-that-must-not-show", scopes: ["nope"] }]);
+    expect(refused).toThrow(/ApiToken\[0\]\.scopes\[0\]/);
+    expect(refused).not.toThrow(/secret-token-that-must-not-show/);
   });
 });

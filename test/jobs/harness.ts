@@ -3,6 +3,7 @@
  * table and queues on the shared local servers, and both simulators as the configured sources. The
  * worker reads its configuration from the IMAGESYNC_* variables set here on first use, like on Lambda.
  */
+import { guardSecret } from "../support/secrets";
 import { generateKeyPairSync } from "node:crypto";
 import { createServer, connect, type AddressInfo, type Socket } from "node:net";
 import { ReceiveMessageCommand, SendMessageCommand, type Message } from "@aws-sdk/client-sqs";
@@ -73,6 +74,8 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     startCoxEdgeSimulator({ taskDelayMs: 300, catalog: { images: 5 } }),
   ]);
   const tritonWest = await startTritonSimulator({ cloud: triton.cloud, createDelayMs: 300 });
+  const p384 = p384Key();
+  for (const secret of [triton.privateKeyPem, coxedge.apiKey, p384]) guardSecret(secret);
   const retryFast = { maxAttempts: 2, timeoutMs: 2000 };
   const tritonSource = (id: string, sim: TritonSimulator) =>
     ({ id, datacenter: sim.datacenterName, url: sim.url, account: sim.account, keyId: sim.keyId, privateKey: sim.privateKeyPem, ...retryFast });
@@ -83,7 +86,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     IMAGESYNC_TRITON_SOURCES: JSON.stringify([
       tritonSource(tritonSourceId, triton),
       tritonSource(tritonWestSourceId, tritonWest),
-      { ...tritonSource(tritonP384SourceId, triton), keyId: undefined, privateKey: p384Key() },
+      { ...tritonSource(tritonP384SourceId, triton), keyId: undefined, privateKey: p384 },
     ]),
     IMAGESYNC_COXEDGE_SOURCES: JSON.stringify([
       { id: coxedgeSourceId, baseUrl: coxedge.url, service: coxedge.service, environment: coxedge.environment, apiKey: coxedge.apiKey, ...retryFast },

@@ -45,9 +45,11 @@ describe("local runtime (npm start)", () => {
       await new Promise((r) => setTimeout(r, 200));
     }
     const apiUrl = /HTTP API\s+(http:\/\/127\.0\.0\.1:\d+)/.exec(output)?.[1];
-    const token = /bearer token: (\S+)/.exec(output)?.[1];
+    const jobsToken = /jobs token: (\S+)/.exec(output)?.[1];
+    const readToken = /read token: (\S+)/.exec(output)?.[1];
     expect(apiUrl).toBeDefined();
-    expect(token?.length).toBeGreaterThanOrEqual(16);
+    expect(jobsToken?.length).toBeGreaterThanOrEqual(16);
+    expect(readToken?.length).toBeGreaterThanOrEqual(16);
     for (const server of ["DynamoDB Local", "SQS", "Triton sim", "Cox Edge sim"]) {
       expect(output).toMatch(new RegExp(`${server}\\s+http://127\\.0\\.0\\.1:\\d+`));
     }
@@ -57,6 +59,11 @@ describe("local runtime (npm start)", () => {
     expect(health.status).toBe(200);
     expect(health.headers.get("content-type")).toContain("application/json");
     expect(await health.json()).toMatchObject({ status: "ok" });
+    // The printed read token reads; it may not submit jobs (403), which the jobs token may (a 400 for this empty job).
+    const as = (token: string | undefined) => ({ authorization: `Bearer ${token}`, "content-type": "application/json" });
+    expect((await fetch(`${apiUrl}/sources`, { headers: as(readToken) })).status).toBe(200);
+    expect((await fetch(`${apiUrl}/jobs`, { method: "POST", headers: as(readToken), body: "{}" })).status).toBe(403);
+    expect((await fetch(`${apiUrl}/jobs`, { method: "POST", headers: as(jobsToken), body: "{}" })).status).toBe(400);
 
     // DynamoDB Local's JVM, plus tsx's esbuild service.
     const spawned = children(runtime.pid as number);

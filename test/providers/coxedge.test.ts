@@ -3,6 +3,7 @@
 // `source/includes/stackpath/_images.md`), coxedge/terraform-provider-coxedge `coxedge/apiclient/*.go`,
 // coxedge/cluster-api-provider-coxedge `pkg/cloud/coxedge/client.go`, cloudops/cloudmc-services-js-client
 // `src/PollingResolver.js` and cloud-ca/go-cloudca `services/task.go`, `api/response.go`.
+import { guardSecret } from "../support/secrets";
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import {
@@ -99,6 +100,7 @@ beforeAll(async () => {
     organizationId: testOrganizationId,
     taskDelayMs: 60,
   });
+  guardSecret(sim.apiKey);
   initialSettings = { ...sim.state.settings };
   client = makeClient();
 });

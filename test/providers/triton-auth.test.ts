@@ -2,6 +2,7 @@
  * HTTP Signature auth: the client's signatures checked by Joyent's reference verifier
  * (`http-signature` 1.4.0) and by the simulator, plus every way the simulator rejects a request.
  */
+import { guardSecret } from "../support/secrets";
 import { generateKeyPairSync } from "node:crypto";
 import { createServer, type IncomingMessage } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -19,6 +20,7 @@ let sim: TritonSimulator;
 
 beforeAll(async () => {
   sim = await startTritonSimulator({ images: 20, seed: 11 });
+  guardSecret(sim.privateKeyPem);
 });
 
 afterAll(async () => {

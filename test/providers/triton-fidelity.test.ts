@@ -3,6 +3,7 @@
  * otherwise: each names its evidence (repository and path). The client and a two-datacenter simulated
  * cloud talk over loopback; raw requests are signed like the client's.
  */
+import { guardSecret } from "../support/secrets";
 import { generateKeyPairSync } from "node:crypto";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -22,6 +23,7 @@ let me: string;
 beforeAll(async () => {
   central = await startTritonSimulator({ images: 60, seed: 11 });
   west = await startTritonSimulator({ cloud: central.cloud, images: 20 });
+  guardSecret(central.privateKeyPem);
   me = central.accountUuid;
   client = clientOf(central);
   westClient = clientOf(west);

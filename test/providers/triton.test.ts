@@ -3,6 +3,7 @@
  * Expected results are computed from the simulator's raw IMGAPI records with IMGAPI's visibility rules
  * (TritonDataCenter/sdc-imgapi lib/images.js apiListImages), independently of the simulator's own filter code.
  */
+import { guardSecret } from "../support/secrets";
 import { createHash } from "node:crypto";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { upstreamFailure } from "../support/upstream";
@@ -29,6 +30,7 @@ let me: string;
 
 beforeAll(async () => {
   sim = await startTritonSimulator({ images: 400, seed: 7, createDelayMs: 40 });
+  guardSecret(sim.privateKeyPem);
   me = sim.accountUuid;
   client = newClient();
 });

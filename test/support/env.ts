@@ -6,6 +6,4 @@ process.env.AWS_ENDPOINT_URL_SQS = inject("sqsEndpoint");
 process.env.AWS_REGION = "us-east-1";
 process.env.AWS_ACCESS_KEY_ID = "local";
 process.env.AWS_SECRET_ACCESS_KEY = "local";
-process.env.POWERTOOLS_DEV = "true";
-// Failure-path tests log errors on purpose; set POWERTOOLS_LOG_LEVEL to see them.
-process.env.POWERTOOLS_LOG_LEVEL ??= "SILENT";
+// Logging is set up by leak-guard.ts, which reads every log line (set POWERTOOLS_LOG_LEVEL to see them).

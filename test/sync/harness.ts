@@ -2,6 +2,7 @@
  * What the sync tests share: both simulators, a fresh table, configuration pointing at them, and an
  * independent count of image writes taken from the DynamoDB client's own middleware stack.
  */
+import { guardSecret } from "../support/secrets";
 import { QueryCommand } from "@aws-sdk/lib-dynamodb";
 import { dynamoClient, documentClient } from "../../packages/core/aws";
 import { ConfigLoader } from "../../packages/core/config";
@@ -71,6 +72,7 @@ export async function startHarness(options: { images?: number; source?: SourceSe
     createTestTable(),
   ]);
   const tuning = { maxAttempts: 2, timeoutMs: 5_000, ...options.source };
+  for (const secret of [triton.privateKeyPem, coxedge.apiKey]) guardSecret(secret);
   const tritonSource = { id: "triton-test", datacenter: "local-1", url: triton.url, account: triton.account, keyId: triton.keyId, privateKey: triton.privateKeyPem, ...tuning };
   const coxedgeSource = { id: "coxedge-test", baseUrl: coxedge.url, service: coxedge.service, environment: coxedge.environment, apiKey: coxedge.apiKey, ...tuning };
   const baseEnv = {
