@@ -1,11 +1,11 @@
 /**
  * Layer rules, checked by `npm run lint:layers` (part of `npm test`). Product code goes
- *   functions → api | jobs | sync → store → providers → core
- * (api may use the jobs domain to submit and read jobs); simulators, the local runtime, the CLI, bench,
+ *   functions → api | jobs | sync | changes → store → providers → core
+ * (api may use the jobs domain to submit and read jobs, and the changes domain to read history); simulators, the local runtime, the CLI, bench,
  * tests and infra sit on top. Product code never imports a simulator, the local runtime or the CLI, and
  * no two modules import each other, directly or round a loop.
  */
-const product = "^(functions|packages/(core|providers|store|sync|jobs|api))/";
+const product = "^(functions|packages/(core|providers|store|sync|jobs|changes|api))/";
 
 /** `from` may import only what `allowed` matches (within the project's own code). */
 const only = (name, from, allowed, comment) => ({
@@ -24,10 +24,11 @@ module.exports = {
     only("store-on-providers", "^packages/store/", "^packages/(core|providers|store)/", "The store knows providers' document types, nothing above."),
     only("sync-on-store", "^packages/sync/", "^packages/(core|providers|store|sync)/", "Sync is a domain beside jobs and api."),
     only("jobs-on-store", "^packages/jobs/", "^packages/(core|providers|store|jobs)/", "Jobs is a domain beside sync and api."),
-    only("api-on-domains", "^packages/api/", "^packages/(core|store|jobs|api)/", "The HTTP API reads the store and submits jobs."),
-    only("functions-wire-domains", "^functions/", "^(functions|packages/(core|api|jobs|sync))/", "Lambda entry points only wire domains."),
+    only("changes-on-store", "^packages/changes/", "^packages/(core|providers|store|changes)/", "Change history reads stream records into the store and the event bus."),
+    only("api-on-domains", "^packages/api/", "^packages/(core|store|jobs|changes|api)/", "The HTTP API reads the store and history, and submits jobs."),
+    only("functions-wire-domains", "^functions/", "^(functions|packages/(core|api|jobs|sync|changes))/", "Lambda entry points only wire domains."),
     only("simulators-on-providers", "^packages/simulators/", "^packages/(core|providers|simulators)/", "Simulators share the providers' schemas and rules, nothing more."),
-    only("local-runtime", "^packages/local/", "^(functions|packages/(core|providers|store|sync|jobs|api|simulators|local))/", "The local runtime runs the product; the CLI sits on it."),
+    only("local-runtime", "^packages/local/", "^(functions|packages/(core|providers|store|sync|jobs|changes|api|simulators|local))/", "The local runtime runs the product; the CLI sits on it."),
     only("infra-on-core", "^(infra/|sst\\.config\\.ts$)", "^(infra|packages/core)/", "Infra is built from the resource description."),
     {
       name: "product-not-on-tools",

@@ -16,12 +16,17 @@ export default $config({
     const { jobQueue, deadLetterQueue } = await import("./infra/queues");
     await import("./infra/cron");
     const { api } = await import("./infra/api");
+    const { bus } = await import("./infra/changes");
+    const { alarmTopic, dashboard } = await import("./infra/monitoring");
     return {
       api: api.url,
       table: table.name,
       jobQueue: jobQueue.url,
       deadLetterQueue: deadLetterQueue.url,
       secrets: Object.keys(secrets).join(","),
+      eventBus: bus.name,
+      alarmTopic: alarmTopic.arn,
+      dashboard: dashboard.dashboardName,
     };
   },
 });

@@ -115,7 +115,7 @@ export async function run(): Promise<void> {
     const observedAt = new Date().toISOString();
     for (const { provider, sourceId, documents } of sources) {
       const changes = documents.map((document) => ({ kind: "add" as const, image: normaliseImage(document) }));
-      const report = await writeImageChanges(table, { provider, sourceId }, changes, { observedAt, retentionDays: 30, concurrency: 32, deadline: Infinity });
+      const report = await writeImageChanges(table, { provider, sourceId }, changes, { observedAt, retentionDays: 30, concurrency: 32, deadline: Infinity, cause: "sync:bench" });
       if (report.failures.length) throw new Error(`seeding ${sourceId}: ${report.failures.length} writes failed`);
       await recordRun(table, {
         provider, sourceId, runId: "seed", trigger: "manual", status: "ok", startedAt: observedAt, finishedAt: new Date().toISOString(),

@@ -19,6 +19,7 @@ import type { SyncRun } from "../packages/store/runs";
 import type { Table } from "../packages/store/table";
 import { syncSource, type SyncOptions } from "../packages/sync/engine";
 import { coxedgeSource, tritonSource, type SnapshotSource } from "../packages/sync/sources";
+import { markdownTable } from "./table";
 
 const samples = 7;
 
@@ -165,11 +166,7 @@ function printTable(rows: Row[]): void {
       (row.onePercent.ms / floor).toFixed(2),
     ];
   });
-  const widths = header.map((title, i) => Math.max(title.length, ...body.map((cells) => (cells[i] ?? "").length)));
-  const line = (cells: string[]) => `| ${cells.map((cell, i) => (i === 0 ? cell.padEnd(widths[i] ?? 0) : cell.padStart(widths[i] ?? 0))).join(" | ")} |`;
-  console.log(line(header));
-  console.log(`|${widths.map((w, i) => (i === 0 ? `:${"-".repeat(w + 1)}` : `${"-".repeat(w + 1)}:`)).join("|")}|`);
-  for (const cells of body) console.log(line(cells));
+  console.log(markdownTable(header, body));
 }
 
 export async function run(): Promise<void> {

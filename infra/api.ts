@@ -18,15 +18,16 @@ export const api = new sst.aws.ApiGatewayV2("Api", {
   },
 });
 
-const handler = {
+// One function serves every route (the router dispatches), so it stays warm and has one set of alarms.
+export const apiHandler = new sst.aws.Function(apiFunction.name, {
   handler: apiFunction.handler,
-  runtime: "nodejs22.x" as const,
-  timeout: `${apiFunction.timeoutSeconds} seconds` as const,
-  memory: "1024 MB" as const,
+  runtime: "nodejs22.x",
+  timeout: `${apiFunction.timeoutSeconds} seconds`,
+  memory: "1024 MB",
   environment: tuningEnvironment(),
-  // Reads inventory, jobs and the source directory (written by the sync functions) and enqueues jobs:
-  // no source secret is linked, so the API holds no upstream credential at all.
+  // Reads inventory, jobs, change history and the source directory (written by the sync functions) and
+  // enqueues jobs: no source secret is linked, so the API holds no upstream credential at all.
   link: [table, jobQueue, secrets.ApiToken],
-};
+});
 
-for (const route of apiRoutes) api.route(route, handler);
+for (const route of apiRoutes) api.route(route, apiHandler.arn);

@@ -11,7 +11,7 @@ export const jobQueue = new sst.aws.Queue(spec.name, {
   dlq: { queue: deadLetterQueue.arn, retry: spec.maxReceiveCount },
 });
 
-jobQueue.subscribe(
+export const jobWorker = jobQueue.subscribe(
   {
     handler: jobWorkerFunction.handler,
     runtime: "nodejs22.x",

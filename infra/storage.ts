@@ -5,5 +5,6 @@ export const table = new sst.aws.Dynamo(inventoryTable.name, {
   primaryIndex: inventoryTable.primaryIndex,
   globalIndexes: inventoryTable.globalIndexes,
   ttl: inventoryTable.ttlAttribute,
+  stream: inventoryTable.stream,
   deletionProtection: $app.stage === "production",
 });

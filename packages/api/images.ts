@@ -6,6 +6,7 @@ import { getImages, listImages, type ImageFilter, type ImageSummaryItem } from "
 import { listLatestRuns, type LatestRun } from "../store/runs";
 import { configuredTable, type Table } from "../store/table";
 import { TtlCache } from "./cache";
+import { historyResponse } from "./changes";
 import { ApiProblem, invalidParam } from "./problem";
 import { defineRoute } from "./route";
 import {
@@ -14,6 +15,7 @@ import {
   ImageListSchema,
   ImagePathSchema,
   ImageDetailSchema,
+  HistoryQuerySchema,
   type ImageDetail,
   type ImageListQuery as ListQuery,
   type ImageSummary,
@@ -134,9 +136,14 @@ export const getImageRoute = defineRoute({
     200: { description: "The image.", schema: ImageDetailSchema },
     404: { description: "No source holds a record of this image." },
   },
-  async handle({ path, query }, { config }) {
+  async handle({ path, query }, context) {
     const provider: Provider = path.provider;
-    const table = configuredTable(config);
+    // A Cox Edge id is stackId/family/tag, so a fourth segment `history` can only ask for its history.
+    const segments = path.id.split("/");
+    if (provider === "coxedge" && segments.length === 4 && segments[3] === "history") {
+      return historyResponse(provider, segments.slice(0, 3).join("/"), HistoryQuerySchema.parse({ ...query }), context);
+    }
+    const table = configuredTable(context.config);
     const sources = await syncedSources(table);
     const sourceIds = query.source ? [query.source] : [...sources.values()].filter((run) => run.provider === provider).map((run) => run.sourceId);
     const records = await getImages(table, sourceIds.map((sourceId) => ({ provider, sourceId, upstreamId: path.id })));

@@ -1,4 +1,5 @@
 /** Every route of `apiRoutes` with its spec; the type makes a route without a handler a compile error. */
+import { imageHistoryRoute, listChangesRoute } from "./changes";
 import { getImageRoute, listImagesRoute } from "./images";
 import { getJobRoute, listJobsRoute, submitJobRoute } from "./jobs";
 import { openApiDocument } from "./openapi";
@@ -26,7 +27,9 @@ export const routes: Record<ApiRoute, RouteSpec> = {
     },
   }),
   "GET /images": listImagesRoute,
+  "GET /changes": listChangesRoute,
   "GET /images/{provider}/{id+}": getImageRoute,
+  "GET /images/{provider}/{id}/history": imageHistoryRoute,
   "GET /sources": listSourcesRoute,
   "GET /sources/{id}/runs": listRunsRoute,
   "POST /jobs": submitJobRoute,

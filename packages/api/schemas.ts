@@ -6,6 +6,7 @@ import { z } from "zod";
 import { providers } from "../core/resources";
 import { JobIdSchema, JobMessageSchema } from "../jobs/schema";
 import { jobStates, type JobRecord, type JobState } from "../jobs";
+import { changeKinds, type ChangeRecord } from "../store/changes";
 import type { CommonState } from "../store/normalise";
 import type { LatestRun, SyncRun } from "../store/runs";
 
@@ -68,15 +69,24 @@ export type ImageListQuery = z.output<typeof ImageListQuerySchema>;
 
 export const ImagePathSchema = z.strictObject({
   provider: ProviderSchema,
-  id: z.string().min(1, "must not be empty").max(1024, "is too long").meta({
-    description: "Upstream image id. Cox Edge ids (`stackId/family/tag`) contain slashes: send them as they are.",
-  }),
+  // The id is the item's sort key, which DynamoDB caps at 1024 bytes (UTF-8), not characters.
+  id: z
+    .string()
+    .min(1, "must not be empty")
+    .max(1024, "is too long")
+    .refine((id) => Buffer.byteLength(id) <= 1024, "is too long (at most 1024 bytes as UTF-8)")
+    .meta({
+      description: "Upstream image id. Cox Edge ids (`stackId/family/tag`) contain slashes: send them as they are.",
+    }),
 });
 
 export const ImageGetQuerySchema = z.strictObject({
   source: SourceIdSchema.optional().meta({
     description: "Which source's record to return; by default the first source (by id) where the image is present.",
   }),
+  // A Cox Edge history request arrives on this route (its id has slashes): its paging parameters too.
+  limit: limit(100, 50).optional().meta({ description: "Only for `/images/coxedge/<id>/history`: page size." }),
+  cursor: CursorSchema.optional().meta({ description: "Only for `/images/coxedge/<id>/history`: the next page." }),
 });
 
 export const SourcePathSchema = z.strictObject({ id: SourceIdSchema });
@@ -165,6 +175,8 @@ const LatestRunSchema = SyncRunSchema.extend({
   lastOkRunId: z.string().optional(),
   lastOkAt: TimestampSchema.optional(),
   lastOkSnapshotAt: TimestampSchema.optional(),
+  consecutiveFailures: z.number().int().optional().meta({ description: "Failed runs since the last successful one." }),
+  firstRunAt: TimestampSchema.optional(),
 }) satisfies z.ZodType<LatestRun>;
 
 export const SourceSchema = z.object({
@@ -250,3 +262,72 @@ export const ProblemSchema = z.object({
 });
 
 export const HealthSchema = z.object({ status: z.literal("ok") });
+
+const isoTime = (description: string) =>
+  z.iso.datetime({ offset: true, error: "must be an ISO-8601 time like 2026-05-01T12:00:00Z" }).meta({ description });
+
+export const ChangeListQuerySchema = z
+  .strictObject({
+    since: isoTime("Oldest change to return (inclusive). Default: 7 days before `until`.").optional(),
+    until: isoTime("Newest change to return (exclusive). Default: now.").optional(),
+    provider: ProviderSchema.optional(),
+    source: SourceIdSchema.optional(),
+    kind: z.enum(changeKinds, { error: `must be one of ${changeKinds.join(", ")}` }).optional(),
+    limit: limit(100, 50),
+    cursor: CursorSchema.optional(),
+  })
+  .transform((query, context) => {
+    const until = new Date(query.until ?? Date.now());
+    const since = query.since === undefined ? new Date(until.getTime() - 7 * 86_400_000) : new Date(query.since);
+    if (since >= until) context.addIssue({ code: "custom", path: ["since"], message: "must be before until" });
+    else if (until.getTime() - since.getTime() > 366 * 86_400_000) context.addIssue({ code: "custom", path: ["since"], message: "must be at most 366 days before until" });
+    return { ...query, since: since.toISOString(), until: until.toISOString() };
+  });
+export type ChangeListQuery = z.output<typeof ChangeListQuerySchema>;
+
+export const HistoryQuerySchema = z.strictObject({
+  source: SourceIdSchema.optional().meta({ description: "Only this source's record of the image; by default every source's, merged." }),
+  limit: limit(100, 50),
+  cursor: CursorSchema.optional(),
+});
+
+export const HistoryPathSchema = z.strictObject({
+  provider: ProviderSchema,
+  // The id is the item's sort key, which DynamoDB caps at 1024 bytes (UTF-8), not characters.
+  id: z
+    .string()
+    .min(1, "must not be empty")
+    .max(1024, "is too long")
+    .refine((id) => Buffer.byteLength(id) <= 1024, "is too long (at most 1024 bytes as UTF-8)")
+    .meta({
+    description: "Upstream image id. A Cox Edge id's slashes are sent as they are: `/images/coxedge/<stackId>/<family>/<tag>/history`.",
+  }),
+});
+
+export const ChangeSchema = z.object({
+  id: z.string().meta({ description: "The change's id (the table stream event it was made from)." }),
+  at: TimestampSchema.meta({ description: "When the change was observed upstream." }),
+  kind: z.enum(changeKinds),
+  provider: z.enum(providers),
+  source: z.string(),
+  imageId: z.string(),
+  name: z.string(),
+  version: z.string(),
+  fields: z
+    .array(z.object({ path: z.string(), old: z.unknown().optional(), new: z.unknown().optional() }))
+    .meta({ description: "What changed: paths in the common view (`view.…`) and the upstream document (`raw.…`)." }),
+  fieldsTruncated: z.boolean().optional(),
+  hashBefore: z.string().optional(),
+  hashAfter: z.string().optional(),
+  cause: z.string().optional().meta({ description: "`sync:<runId>` or `job:<jobId>`." }),
+});
+export type Change = z.output<typeof ChangeSchema>;
+
+export const ChangeListSchema = z.object({ items: z.array(ChangeSchema), nextCursor: z.string().optional() });
+export type ChangeList = z.output<typeof ChangeListSchema>;
+
+/** The public view of a change record: `source` and `imageId`, as images name them. */
+export function changeView(record: ChangeRecord): Change {
+  const { sourceId, upstreamId, ...rest } = record;
+  return { ...rest, source: sourceId, imageId: upstreamId };
+}

@@ -7,6 +7,7 @@
  */
 import { ApiError } from "./api-client";
 import { commandHelp, parseCommandLine, UsageError, type Command } from "./command";
+import { changes, events, imagesHistory } from "./commands/changes";
 import { dlqRedrive } from "./commands/dlq";
 import { imagesGet, imagesList } from "./commands/images";
 import { jobsGet, jobsList, jobsSubmit, jobsWatch } from "./commands/jobs";
@@ -14,7 +15,22 @@ import { sim, start } from "./commands/local";
 import { sources } from "./commands/sources";
 import { sync } from "./commands/sync";
 
-const commands: readonly Command[] = [imagesList, imagesGet, sources, sync, jobsSubmit, jobsGet, jobsList, jobsWatch, dlqRedrive, start, sim];
+const commands: readonly Command[] = [
+  imagesList,
+  imagesGet,
+  imagesHistory,
+  changes,
+  events,
+  sources,
+  sync,
+  jobsSubmit,
+  jobsGet,
+  jobsList,
+  jobsWatch,
+  dlqRedrive,
+  start,
+  sim,
+];
 
 function overview(): string {
   const width = Math.max(...commands.map((command) => command.name.length));

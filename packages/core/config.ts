@@ -9,7 +9,7 @@ import { readFileSync } from "node:fs";
 import { Resource } from "sst";
 import { z } from "zod";
 import { describeIssues, fieldIssues } from "./issues";
-import { inventoryTable, jobQueue, tuningVariables, type SecretName } from "./resources";
+import { eventBus, inventoryTable, jobQueue, tuningVariables, type SecretName } from "./resources";
 
 export class ConfigError extends Error {
   override readonly name = "ConfigError";
@@ -83,6 +83,8 @@ const TuningSchema = z.strictObject({
   syncMaxRemovalShare: z.coerce.number().min(0).max(1).default(0.25),
   jobPollTimeoutSeconds: z.coerce.number().int().min(60).max(7 * 24 * 3600).default(3600),
   jobPollMaxDelaySeconds: z.coerce.number().int().min(1).max(900).default(900),
+  /** Change records (the history) expire this many days after the change. */
+  changeRetentionDays: z.coerce.number().int().min(1).max(3650).default(90),
   /** A Triton copy holds the job worker this long for ImportImageFromDatacenter, then polls instead. */
   tritonCopyWaitSeconds: z.coerce.number().int().min(1).max(50).default(20),
   corsOrigins: z
@@ -144,6 +146,16 @@ export class ConfigLoader {
 
   jobQueueUrl(): string {
     return this.#string("jobQueueUrl", "IMAGESYNC_JOB_QUEUE_URL", jobQueue.name, "url");
+  }
+
+  /**
+   * Where change and job events go: a local file sink (IMAGESYNC_EVENTS_FILE, one JSON line each), else
+   * the EventBridge bus (IMAGESYNC_EVENT_BUS_NAME or the linked `Events` bus).
+   */
+  eventTarget(): { kind: "file"; path: string } | { kind: "bus"; name: string } {
+    const file = this.env.IMAGESYNC_EVENTS_FILE;
+    if (file) return { kind: "file", path: file };
+    return { kind: "bus", name: this.#string("eventBusName", "IMAGESYNC_EVENT_BUS_NAME", eventBus.name, "name") };
   }
 
   deadLetterQueueUrl(): string {

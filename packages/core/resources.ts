@@ -22,7 +22,27 @@ export const inventoryTable = {
   },
   /** Epoch seconds; tombstones, finished jobs and idempotency records expire through it. */
   ttlAttribute: "expiresAt",
+  /** Every write, with the item before and after: the change history is made from it (functions/changes.ts). */
+  stream: "new-and-old-images",
 } as const;
+
+/** Logs name the service; metrics are published under the namespace with a `service` dimension (Powertools). */
+export const serviceName = "imagesync";
+export const metricsNamespace = "imagesync";
+
+/** The table stream's consumer: turns image writes into change records and publishes change and job events. */
+export const changesFunction = {
+  name: "Changes",
+  handler: "functions/changes.handler",
+  timeoutSeconds: 60,
+  batchSize: 100,
+  /** Attempts on a failing record before it goes to the on-failure queue. */
+  maxRetryAttempts: 5,
+  failureQueueName: "ChangesFailures",
+} as const;
+
+/** The EventBridge bus changes and finished jobs are published to (source `imagesync`). */
+export const eventBus = { name: "Events", source: "imagesync" } as const;
 
 export const jobQueue = {
   name: "JobQueue",
@@ -69,6 +89,7 @@ export const tuningVariables = {
   jobPollTimeoutSeconds: "IMAGESYNC_JOB_POLL_TIMEOUT_SECONDS",
   jobPollMaxDelaySeconds: "IMAGESYNC_JOB_POLL_MAX_DELAY_SECONDS",
   tritonCopyWaitSeconds: "IMAGESYNC_TRITON_COPY_WAIT_SECONDS",
+  changeRetentionDays: "IMAGESYNC_CHANGE_RETENTION_DAYS",
   corsOrigins: "IMAGESYNC_CORS_ORIGINS",
 } as const;
 
@@ -87,7 +108,9 @@ export const apiRoutes = [
   "GET /healthz",
   "GET /openapi.json",
   "GET /images",
+  "GET /changes",
   "GET /images/{provider}/{id+}",
+  "GET /images/{provider}/{id}/history",
   "GET /sources",
   "GET /sources/{id}/runs",
   "POST /jobs",
@@ -101,12 +124,43 @@ export const apiRoutes = [
  * Lambda's default account concurrency.
  */
 export function apiThrottle(env: Record<string, string | undefined> = process.env): { burst: number; rate: number } {
-  const setting = (name: string, fallback: number, max: number) => {
-    const value = env[name] === undefined || env[name] === "" ? fallback : Number(env[name]);
-    if (!Number.isInteger(value) || value < 1 || value > max) throw new Error(`${name} must be an integer from 1 to ${max}, got "${env[name]}"`);
-    return value;
-  };
+  const setting = (name: string, fallback: number, max: number) =>
+    numberSetting(env, name, fallback, (value) => Number.isInteger(value) && value >= 1 && value <= max, `an integer from 1 to ${max}`);
   return { burst: setting("IMAGESYNC_API_THROTTLE_BURST", 200, 5000), rate: setting("IMAGESYNC_API_THROTTLE_RATE", 100, 10_000) };
+}
+
+/** The seconds between a provider's scheduled syncs: from its `rate(...)`, or IMAGESYNC_SYNC_INTERVAL_SECONDS for a cron schedule. */
+export function syncIntervalSeconds(provider: Provider, env: Record<string, string | undefined> = process.env): number {
+  const schedule = syncSchedule(provider, env);
+  const rate = /^rate\((\d+) (minute|minutes|hour|hours|day|days)\)$/.exec(schedule);
+  if (rate) return Number(rate[1]) * { minute: 60, hour: 3600, day: 86_400 }[rate[2]?.replace(/s$/, "") as "minute" | "hour" | "day"];
+  const given = Number(env.IMAGESYNC_SYNC_INTERVAL_SECONDS);
+  if (Number.isInteger(given) && given >= 60) return given;
+  throw new Error(`${syncFunctions[provider].scheduleEnv} is "${schedule}": set IMAGESYNC_SYNC_INTERVAL_SECONDS (at least 60) to the seconds between its runs, for the sync alarms`);
+}
+
+/**
+ * Alarm settings read at deploy (infra/monitoring.ts): where alarms are mailed (IMAGESYNC_ALARM_EMAIL; none:
+ * subscribe to the topic yourself), how many failed syncs in a row alarm (IMAGESYNC_ALARM_SYNC_FAILURES, 3),
+ * the share of failed jobs that alarms (IMAGESYNC_ALARM_JOB_FAILURE_SHARE, 0.2), and the stream iterator
+ * age that alarms (IMAGESYNC_ALARM_ITERATOR_AGE_SECONDS, 300).
+ */
+export function alarmSettings(env: Record<string, string | undefined> = process.env) {
+  const email = env.IMAGESYNC_ALARM_EMAIL || undefined;
+  if (email !== undefined && !/^[^@\s]+@[^@\s]+$/.test(email)) throw new Error(`IMAGESYNC_ALARM_EMAIL must be an email address, got "${email}"`);
+  return {
+    email,
+    syncFailures: numberSetting(env, "IMAGESYNC_ALARM_SYNC_FAILURES", 3, (value) => Number.isInteger(value) && value >= 1, "an integer of at least 1"),
+    jobFailureShare: numberSetting(env, "IMAGESYNC_ALARM_JOB_FAILURE_SHARE", 0.2, (value) => value > 0 && value <= 1, "a number above 0 and at most 1"),
+    iteratorAgeSeconds: numberSetting(env, "IMAGESYNC_ALARM_ITERATOR_AGE_SECONDS", 300, (value) => Number.isInteger(value) && value >= 1, "an integer of at least 1"),
+  };
+}
+
+/** A numeric deploy setting: `fallback` when unset, else a number that must pass `valid`. */
+function numberSetting(env: Record<string, string | undefined>, name: string, fallback: number, valid: (value: number) => boolean, rule: string): number {
+  const value = env[name] === undefined || env[name] === "" ? fallback : Number(env[name]);
+  if (!valid(value)) throw new Error(`${name} must be ${rule}, got "${env[name]}"`);
+  return value;
 }
 
 /** API Gateway's integration timeout is 30 s, so the function stops just before it. */

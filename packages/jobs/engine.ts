@@ -199,7 +199,7 @@ export class JobWorker {
 
   /** Refreshes the inventory first, so a job seen finished always has its image already listed. */
   async #finish(job: JobRecord, outcome: Outcome): Promise<StepOutcome> {
-    if (outcome.refresh && job.request) await this.#refresh(job.request, outcome.refresh);
+    if (outcome.refresh && job.request) await this.#refresh(job.jobId, job.request, outcome.refresh);
     const finishedAt = new Date().toISOString();
     await this.#save({
       ...job,
@@ -209,20 +209,29 @@ export class JobWorker {
       ...(outcome.kind === "succeeded" ? { result: outcome.result } : { error: outcome.error }),
     });
     metrics.addMetric(outcome.kind === "succeeded" ? "JobsSucceeded" : "JobsFailed", MetricUnit.Count, 1);
+    // Submission to outcome: what a user waits, polls and retries included.
+    metrics.addMetric("JobDuration", MetricUnit.Seconds, (Date.parse(finishedAt) - Date.parse(job.createdAt)) / 1000);
     const details = { jobId: job.jobId, request: job.request, attempts: job.attempts, polls: job.polls };
     if (outcome.kind === "succeeded") logger.info("job succeeded", { ...details, result: outcome.result });
     else logger.info("job failed", { ...details, error: outcome.error });
     return outcome.kind;
   }
 
-  async #refresh(request: JobRequest, refresh: InventoryRefresh): Promise<void> {
+  async #refresh(jobId: string, request: JobRequest, refresh: InventoryRefresh): Promise<void> {
     const observedAt = new Date();
     const { table } = this.#context;
     if (refresh.kind === "upsert") {
-      await upsertImage(table, { ...refresh.document, sourceId: refresh.sourceId ?? request.source, observedAt });
+      await upsertImage(table, { ...refresh.document, sourceId: refresh.sourceId ?? request.source, observedAt, cause: `job:${jobId}` });
     } else {
       const { tombstoneRetentionDays: retentionDays } = this.#tuning();
-      await markImageRemoved(table, { provider: request.provider, sourceId: request.source, upstreamId: refresh.imageId, observedAt, retentionDays });
+      await markImageRemoved(table, {
+        provider: request.provider,
+        sourceId: request.source,
+        upstreamId: refresh.imageId,
+        observedAt,
+        retentionDays,
+        cause: `job:${jobId}`,
+      });
     }
   }
 

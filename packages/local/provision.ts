@@ -4,13 +4,17 @@
  */
 import {
   CreateTableCommand,
+  DescribeTableCommand,
   DescribeTimeToLiveCommand,
   ResourceInUseException,
+  UpdateTableCommand,
   UpdateTimeToLiveCommand,
   type DynamoDBClient,
 } from "@aws-sdk/client-dynamodb";
 import { CreateQueueCommand, GetQueueAttributesCommand, type SQSClient } from "@aws-sdk/client-sqs";
 import { inventoryTable, jobQueue } from "../core/resources";
+
+const streamSpecification = { StreamEnabled: true, StreamViewType: "NEW_AND_OLD_IMAGES" as const };
 
 export async function provisionTable(dynamo: DynamoDBClient, tableName: string): Promise<void> {
   const keySchema = (hashKey: string, rangeKey: string) => [
@@ -32,10 +36,14 @@ export async function provisionTable(dynamo: DynamoDBClient, tableName: string):
           KeySchema: keySchema(index.hashKey, index.rangeKey),
           Projection: { ProjectionType: "ALL" as const },
         })),
+        StreamSpecification: streamSpecification,
       }),
     );
   } catch (error) {
     if (!(error instanceof ResourceInUseException)) throw error;
+    // A table persisted by an older version may lack the stream.
+    const { Table } = await dynamo.send(new DescribeTableCommand({ TableName: tableName }));
+    if (!Table?.StreamSpecification?.StreamEnabled) await dynamo.send(new UpdateTableCommand({ TableName: tableName, StreamSpecification: streamSpecification }));
   }
   const ttl = await dynamo.send(new DescribeTimeToLiveCommand({ TableName: tableName }));
   if (ttl.TimeToLiveDescription?.TimeToLiveStatus !== "ENABLED") {

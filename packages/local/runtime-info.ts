@@ -25,6 +25,8 @@ export const RuntimeInfoSchema = z.object({
   tritonSourcesFile: z.string(),
   coxedgeSourcesFile: z.string(),
   apiTokenFile: z.string(),
+  /** Change and job events, one JSON line each (`imagesync events --follow`). */
+  eventsFile: z.string(),
 });
 export type RuntimeInfo = z.infer<typeof RuntimeInfoSchema>;
 

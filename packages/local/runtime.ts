@@ -8,13 +8,26 @@
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { apiFunction, apiRoutes, inventoryTable, jobQueue, jobWorkerFunction, providers, syncEvent, syncFunctions, syncHandlerTimeoutSeconds, syncSchedule } from "../core/resources";
+import {
+  apiFunction,
+  apiRoutes,
+  changesFunction,
+  inventoryTable,
+  jobQueue,
+  jobWorkerFunction,
+  providers,
+  syncEvent,
+  syncFunctions,
+  syncHandlerTimeoutSeconds,
+  syncSchedule,
+} from "../core/resources";
 import { startCoxEdgeSimulator } from "../simulators/coxedge/simulator";
 import { generateKeyPair, startTritonSimulator, type TritonSimulator } from "../simulators/triton/simulator";
 import type { CoxEdgeSimulator } from "../simulators/coxedge/simulator";
 import { startHttpAdapter } from "./adapters/http";
 import { startSchedule, type Schedule } from "./adapters/schedule";
 import { startSqsPoller } from "./adapters/sqs";
+import { startStreamPoller } from "./adapters/streams";
 import { startDynamoDbLocal } from "./dynamodb-local";
 import { provisionQueues, provisionTable, type JobQueueUrls } from "./provision";
 import { removeRuntimeInfo, writeRuntimeInfo } from "./runtime-info";
@@ -61,6 +74,7 @@ interface Simulators {
 interface Handlers {
   api: (typeof import("../../functions/api"))["handler"];
   jobs: (typeof import("../../functions/jobs"))["handler"];
+  changes: (typeof import("../../functions/changes"))["handler"];
   sync: Record<(typeof providers)[number], (typeof import("../../functions/sync-triton"))["handler"]>;
   /** What the banner says about the API's tokens. */
   tokens: string;
@@ -159,14 +173,23 @@ async function loadHandlers(options: LocalRuntimeOptions, servers: Servers, sims
   for (const [name, value] of Object.entries(links)) process.env[`SST_RESOURCE_${name}`] = JSON.stringify(value);
   process.env.POWERTOOLS_LOG_LEVEL ??= "INFO";
   process.env.POWERTOOLS_METRICS_DISABLED ??= "true";
+  // Change and job events go to a file sink instead of EventBridge (`imagesync events --follow`).
+  process.env.IMAGESYNC_EVENTS_FILE ??= files.eventsFile;
 
-  const [api, jobs, syncTriton, syncCoxedge] = await Promise.all([
+  const [api, jobs, changes, syncTriton, syncCoxedge] = await Promise.all([
     import("../../functions/api"),
     import("../../functions/jobs"),
+    import("../../functions/changes"),
     import("../../functions/sync-triton"),
     import("../../functions/sync-coxedge"),
   ]);
-  return { api: api.handler, jobs: jobs.handler, sync: { triton: syncTriton.handler, coxedge: syncCoxedge.handler }, tokens: tokens.banner };
+  return {
+    api: api.handler,
+    jobs: jobs.handler,
+    changes: changes.handler,
+    sync: { triton: syncTriton.handler, coxedge: syncCoxedge.handler },
+    tokens: tokens.banner,
+  };
 }
 
 /**
@@ -210,6 +233,21 @@ async function startAdapters(options: LocalRuntimeOptions, servers: Servers, han
     onBatch: ({ error }) => error && logError(jobWorkerFunction.name)(error),
   });
   stops.push(poller.stop);
+  const { dynamoClient } = await import("../core/aws");
+  const streams = await startStreamPoller({
+    dynamo: dynamoClient(),
+    tableName: inventoryTable.name,
+    handler: handlers.changes,
+    settings: { functionName: changesFunction.name, timeoutSeconds: changesFunction.timeoutSeconds },
+    batchSize: changesFunction.batchSize,
+    maxRetryAttempts: changesFunction.maxRetryAttempts,
+    checkpointFile: options.inMemory ? undefined : join(options.dataDir, "stream-checkpoints.json"),
+    onBatch: ({ error, gaveUp }) => {
+      if (error) logError(changesFunction.name)(error);
+      if (gaveUp) console.error(`${changesFunction.name}: gave up on stream record ${gaveUp} after ${changesFunction.maxRetryAttempts} attempts`);
+    },
+  });
+  stops.push(streams.stop);
   const schedules: Schedule[] = providers.map((provider) =>
     startSchedule({
       expression: syncSchedule(provider),
@@ -251,6 +289,7 @@ function localFiles(dataDir: string) {
     tritonSourcesFile: join(dataDir, "triton-sources.json"),
     coxedgeSourcesFile: join(dataDir, "coxedge-sources.json"),
     apiTokenFile: join(dataDir, "api-token"),
+    eventsFile: join(dataDir, "events.jsonl"),
   };
 }
 

@@ -14,6 +14,8 @@ export function updateExpression(changes: {
   set: Record<string, unknown>;
   /** Attributes set only when the item does not have them yet. */
   setIfAbsent?: Record<string, unknown>;
+  /** Numbers to add to (an absent attribute counts as 0). */
+  add?: Record<string, number>;
   /** Further attributes to remove. */
   remove?: readonly string[];
   /** Names and values the condition expression uses beyond the ones above. */
@@ -24,6 +26,7 @@ export function updateExpression(changes: {
   const values: Record<string, unknown> = { ...changes.conditionValues };
   const sets: string[] = [];
   const removes: string[] = [];
+  const adds: string[] = [];
   for (const name of changes.conditionNames ?? []) names[`#${name}`] = name;
   for (const [name, value] of Object.entries(changes.set)) {
     names[`#${name}`] = name;
@@ -39,11 +42,20 @@ export function updateExpression(changes: {
     sets.push(`#${name} = if_not_exists(#${name}, :${name})`);
     values[`:${name}`] = value;
   }
+  for (const [name, value] of Object.entries(changes.add ?? {})) {
+    names[`#${name}`] = name;
+    adds.push(`#${name} :${name}`);
+    values[`:${name}`] = value;
+  }
   for (const name of changes.remove ?? []) {
     names[`#${name}`] = name;
     removes.push(`#${name}`);
   }
-  const clauses = [sets.length ? `SET ${sets.join(", ")}` : "", removes.length ? `REMOVE ${removes.join(", ")}` : ""];
+  const clauses = [
+    sets.length ? `SET ${sets.join(", ")}` : "",
+    adds.length ? `ADD ${adds.join(", ")}` : "",
+    removes.length ? `REMOVE ${removes.join(", ")}` : "",
+  ];
   return {
     UpdateExpression: clauses.filter(Boolean).join(" "),
     ExpressionAttributeNames: names,

@@ -45,6 +45,8 @@ export interface ImageItem extends ImageView, ImageKey {
   lastChangedAt: string;
   /** When the upstream state this item holds was read; orders concurrent writers. */
   observedAt: string;
+  /** What made the last write (`sync:<runId>` or `job:<jobId>`), for the change history. */
+  cause?: WriteCause;
   removedAt?: string;
   /** Epoch seconds: DynamoDB's TTL deletes the tombstone after the retention. */
   expiresAt?: number;
@@ -122,8 +124,20 @@ export async function getImage(table: Table, key: ImageKey): Promise<ImageItem |
 /** Whether the write landed, or a write of a later observation was there first. */
 export type WriteResult = "written" | "superseded";
 
+/**
+ * What made a write, carried on the item so the table's stream (and so the change history) can name it:
+ * `sync:<runId>` or `job:<jobId>`.
+ */
+export type WriteCause = `sync:${string}` | `job:${string}`;
+
 /** Inserts, updates or revives an image with the given content. */
-export async function writeImageContent(table: Table, sourceId: string, image: NormalisedImage, observedAt: string): Promise<WriteResult> {
+export async function writeImageContent(
+  table: Table,
+  sourceId: string,
+  image: NormalisedImage,
+  observedAt: string,
+  cause: WriteCause,
+): Promise<WriteResult> {
   const key: ImageKey = { provider: image.provider, sourceId, upstreamId: image.upstreamId };
   const view = Object.fromEntries(imageViewFields.map((field) => [field, image.view[field]]));
   const update = updateExpression({
@@ -137,6 +151,7 @@ export async function writeImageContent(table: Table, sourceId: string, image: N
       observedAt,
       lastSeenAt: observedAt,
       lastChangedAt: observedAt,
+      cause,
       removedAt: undefined,
       expiresAt: undefined,
     },
@@ -150,13 +165,14 @@ export async function writeImageContent(table: Table, sourceId: string, image: N
 export async function writeTombstone(
   table: Table,
   key: ImageKey,
-  options: { observedAt: string; retentionDays: number; lastSeenAt?: string },
+  options: { observedAt: string; retentionDays: number; cause: WriteCause; lastSeenAt?: string },
 ): Promise<WriteResult> {
   const update = updateExpression({
     set: {
       removedAt: options.observedAt,
       observedAt: options.observedAt,
       lastChangedAt: options.observedAt,
+      cause: options.cause,
       expiresAt: expiresAfterDays(options.observedAt, options.retentionDays),
       ...(options.lastSeenAt ? { lastSeenAt: options.lastSeenAt } : {}),
     },
@@ -198,9 +214,9 @@ export async function writeImageChanges(
   table: Table,
   source: SourceRef,
   changes: readonly ImageChange[],
-  options: { observedAt: string; retentionDays: number; concurrency: number; deadline: number },
+  options: { observedAt: string; retentionDays: number; concurrency: number; deadline: number; cause: WriteCause },
 ): Promise<ChangeReport> {
-  const { observedAt, retentionDays, deadline } = options;
+  const { observedAt, retentionDays, deadline, cause } = options;
   const report: ChangeReport = { requests: 0, written: 0, superseded: 0, skipped: 0, failures: [] };
   const limit = pLimit(options.concurrency);
   await Promise.all(
@@ -215,8 +231,8 @@ export async function writeImageChanges(
         try {
           const result =
             change.kind === "remove"
-              ? await writeTombstone(table, { ...source, upstreamId }, { observedAt, retentionDays, lastSeenAt: change.lastSeenAt })
-              : await writeImageContent(table, source.sourceId, change.image, observedAt);
+              ? await writeTombstone(table, { ...source, upstreamId }, { observedAt, retentionDays, cause, lastSeenAt: change.lastSeenAt })
+              : await writeImageContent(table, source.sourceId, change.image, observedAt, cause);
           report[result]++;
         } catch (error) {
           report.failures.push({ upstreamId, error });
@@ -233,7 +249,10 @@ export type UpsertOutcome = "added" | "changed" | "revived" | "unchanged" | "sup
  * Refreshes one image from an upstream document read at `observedAt` (e.g. a job's GetImage), with the
  * same normalisation, hash and rules as a sync: an unchanged image costs one read and no write.
  */
-export async function upsertImage(table: Table, input: UpstreamDocument & { sourceId: string; observedAt: Date }): Promise<UpsertOutcome> {
+export async function upsertImage(
+  table: Table,
+  input: UpstreamDocument & { sourceId: string; observedAt: Date; cause: WriteCause },
+): Promise<UpsertOutcome> {
   const image = normaliseImage(input);
   const key: ImageKey = { provider: input.provider, sourceId: input.sourceId, upstreamId: image.upstreamId };
   const { Item: stored } = await table.client.send(
@@ -245,7 +264,7 @@ export async function upsertImage(table: Table, input: UpstreamDocument & { sour
     }),
   );
   if (stored && !stored.removedAt && stored.contentHash === image.contentHash) return "unchanged";
-  const result = await writeImageContent(table, input.sourceId, image, input.observedAt.toISOString());
+  const result = await writeImageContent(table, input.sourceId, image, input.observedAt.toISOString(), input.cause);
   if (result === "superseded") return "superseded";
   return !stored ? "added" : stored.removedAt ? "revived" : "changed";
 }
@@ -256,9 +275,9 @@ export async function upsertImage(table: Table, input: UpstreamDocument & { sour
  */
 export async function markImageRemoved(
   table: Table,
-  input: ImageKey & { observedAt: Date; retentionDays: number },
+  input: ImageKey & { observedAt: Date; retentionDays: number; cause: WriteCause },
 ): Promise<"removed" | "skipped"> {
-  const { observedAt, retentionDays, ...key } = input;
-  const result = await writeTombstone(table, key, { observedAt: observedAt.toISOString(), retentionDays });
+  const { observedAt, retentionDays, cause, ...key } = input;
+  const result = await writeTombstone(table, key, { observedAt: observedAt.toISOString(), retentionDays, cause });
   return result === "written" ? "removed" : "skipped";
 }

@@ -91,6 +91,7 @@ function toItem(job: JobRecord<StoredJobRequest>): Record<string, unknown> {
     : undefined;
   return {
     ...jobKey(job.jobId),
+    kind: "job",
     [listingIndex.pk]: itemKeys.allJobs,
     [listingIndex.sk]: order,
     [secondaryIndex.pk]: itemKeys.jobsInState(job.state),
@@ -102,7 +103,7 @@ function toItem(job: JobRecord<StoredJobRequest>): Record<string, unknown> {
 
 /** Records are written only through this module, so an item read back has the writer's request type. */
 function fromItem<R extends StoredJobRequest>(item: Record<string, unknown>): JobRecord<R> {
-  const { pk: _pk, sk: _sk, expiresAt: _e, ...job } = item;
+  const { pk: _pk, sk: _sk, kind: _kind, expiresAt: _e, ...job } = item;
   for (const attribute of [listingIndex.pk, listingIndex.sk, secondaryIndex.pk, secondaryIndex.sk]) delete job[attribute];
   return job as unknown as JobRecord<R>;
 }

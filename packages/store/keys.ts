@@ -16,6 +16,9 @@ export type IndexKeys = typeof listingIndex | typeof secondaryIndex;
 /** The index attributes an item carries; an undefined one is removed from the item when it is written. */
 export type IndexAttributes = Record<IndexKeys["pk"] | IndexKeys["sk"], string | undefined>;
 
+/** Partitions of the change feed per day (see `itemKeys.changeFeed`). */
+export const changeFeedShards = 16;
+
 export const itemKeys = {
   /** An image: its source's partition, sorted by the upstream id. */
   imagePartition: (source: { provider: Provider; sourceId: string }) => `IMAGE#${source.provider}#${source.sourceId}`,
@@ -34,6 +37,15 @@ export const itemKeys = {
   job: (jobId: string) => ({ pk: `JOB#${jobId}`, sk: "JOB" }),
   allJobs: "JOBS",
   jobsInState: (state: string) => `JOBSTATE#${state}`,
+  /** An image's change history: one partition per image, in time order. */
+  changePartition: (image: { provider: Provider; sourceId: string; upstreamId: string }) =>
+    `CHANGE#${image.provider}#${image.sourceId}#${image.upstreamId}`,
+  changeSort: (at: string, id: string) => `${at}#${id}`,
+  /**
+   * The change feed in the listing index: one partition per day and shard, so a first sync writing 100k
+   * change records spreads them over `changeFeedShards` keys instead of one hot key.
+   */
+  changeFeed: (day: string, shard: number) => `CHANGES#${day}#${shard}`,
   /** The configured sources of a provider, written by its sync function. */
   sourceDirectory: (provider: Provider) => ({ pk: "DIRECTORY", sk: provider }),
   /** Powertools idempotency records of job steps. */

@@ -59,6 +59,10 @@ export interface LatestRun extends SyncRun, Partial<LeaseFields> {
   lastOkAt?: string;
   /** Every live image of the source was present in the upstream at this time. */
   lastOkSnapshotAt?: string;
+  /** Failed runs since the last successful one (0 after a success). */
+  consecutiveFailures?: number;
+  /** When the source's first recorded run started: the age of its health before any success. */
+  firstRunAt?: string;
 }
 
 /** The lease of the run in progress; absent when none is. */
@@ -118,17 +122,18 @@ export async function acquireLease(
 }
 
 /**
- * Stores the run, and makes it the source's latest while giving its lease back, in one write. Returns
- * whether it became the latest: not for skipped-locked runs, nor when its lease had lapsed and another run
- * took the source over (that run, which started later, owns LATEST then).
+ * Stores the run, and makes it the source's latest while giving its lease back, in one write. Returns the
+ * LATEST item it made, or undefined when it did not become the latest: not for skipped-locked runs, nor
+ * when its lease had lapsed and another run took the source over (that run, which started later, owns
+ * LATEST then).
  */
-export async function recordRun(table: Table, run: SyncRun, retentionDays?: number): Promise<boolean> {
+export async function recordRun(table: Table, run: SyncRun, retentionDays?: number): Promise<LatestRun | undefined> {
   const expiresAt = retentionDays === undefined ? undefined : expiresAfterDays(run.finishedAt, retentionDays);
   const runItem = { pk: sourcePartitionKey(run.sourceId), sk: itemKeys.run(run.startedAt, run.runId), kind: "run", ...run, expiresAt };
   const put = table.client.send(new PutCommand({ TableName: table.name, Item: runItem }));
   if (run.status === "skipped-locked") {
     await put;
-    return false;
+    return undefined;
   }
   // Only a successful listing says which removals are held (a failed one leaves the previous hold in place).
   const lastOk = run.status === "ok"
@@ -144,7 +149,10 @@ export async function recordRun(table: Table, run: SyncRun, retentionDays?: numb
       upstreamMs: run.upstreamMs,
       error: run.error,
       ...lastOk,
+      ...(run.status === "ok" ? { consecutiveFailures: 0 } : {}),
     },
+    setIfAbsent: { firstRunAt: run.startedAt },
+    ...(run.status === "failed" ? { add: { consecutiveFailures: 1 } } : {}),
     remove: leaseFieldNames,
     conditionValues: { ":holder": run.runId },
   });
@@ -155,12 +163,13 @@ export async function recordRun(table: Table, run: SyncRun, retentionDays?: numb
         Key: latestKey(run.sourceId),
         ...update,
         ConditionExpression: "(attribute_not_exists(#leaseRunId) OR #leaseRunId = :holder) AND (attribute_not_exists(#startedAt) OR #startedAt <= :startedAt)",
+        ReturnValues: "ALL_NEW",
       }),
     )
     .then(
-      () => true,
+      ({ Attributes }) => Attributes && stripKeys<LatestRun>(Attributes),
       (error: unknown) => {
-        if (error instanceof ConditionalCheckFailedException) return false;
+        if (error instanceof ConditionalCheckFailedException) return undefined;
         throw error;
       },
     );

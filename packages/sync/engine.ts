@@ -8,11 +8,11 @@ import { MetricUnit } from "@aws-lambda-powertools/metrics";
 import { z } from "zod";
 import { ConfigLoader } from "../core/config";
 import { describeIssues } from "../core/issues";
-import { logger, metrics } from "../core/observability";
+import { logger, metrics, publishDimensioned } from "../core/observability";
 import type { Provider } from "../core/resources";
 import { writeSourceDirectory } from "../store/directory";
 import { readSourceState, writeImageChanges, type StoredImageState } from "../store/inventory";
-import { acquireLease, emptyCounts, recordRun, type RunCounts, type SyncRun } from "../store/runs";
+import { acquireLease, emptyCounts, recordRun, type LatestRun, type RunCounts, type SyncRun } from "../store/runs";
 import { configuredTable, type Table } from "../store/table";
 import { guardRemovals, planChanges, validateSnapshot, type RemovalGuard } from "./plan";
 import { configuredSources, describeSources, type SnapshotSource } from "./sources";
@@ -153,11 +153,14 @@ export async function syncSource(source: SnapshotSource, options: SyncOptions): 
   const finishedAt = new Date();
   run.finishedAt = finishedAt.toISOString();
   run.durationMs = finishedAt.getTime() - startedAt.getTime();
-  const latest = await recordRun(table, run, options.runRetentionDays).catch((error: unknown) => log.error("could not record the sync run", { error }));
-  if (holdsLease && latest === false) log.warn("the lease had lapsed and another run took it over: this run is not the source's latest");
+  const recorded = await recordRun(table, run, options.runRetentionDays).then(
+    (latest) => ({ latest }),
+    (error: unknown) => log.error("could not record the sync run", { error }),
+  );
+  if (holdsLease && recorded && !recorded.latest) log.warn("the lease had lapsed and another run took it over: this run is not the source's latest");
   // The one summary line per run (an exception's details as `cause`: upstream errors carry status, code, request id).
   log[run.status === "failed" ? "error" : "info"]("sync run finished", { ...summary(run), cause: failure });
-  publishRunMetrics(run);
+  publishRunMetrics(run, recorded?.latest);
   options.onProgress?.({ phase: "finished", run });
   return run;
 }
@@ -200,6 +203,7 @@ async function syncWithLease(
     retentionDays: options.retentionDays,
     concurrency: options.writeConcurrency ?? defaultWriteConcurrency,
     deadline,
+    cause: `sync:${run.runId}`,
   });
   run.writes = report.requests;
   run.superseded = report.superseded;
@@ -234,9 +238,23 @@ function summary(run: SyncRun): Record<string, unknown> {
 
 const changed = (counts: RunCounts) => counts.added + counts.changed + counts.removed + counts.revived;
 
-/** Per source (ids are unique across providers): a failure metric to alarm on. */
-function publishRunMetrics(run: SyncRun): void {
-  metrics.singleMetric().addDimension("source", run.sourceId).addMetric("SourceSyncFailed", MetricUnit.Count, run.status === "failed" ? 1 : 0);
+/**
+ * Per source (ids are unique across providers): its outcome, duration and changes for the dashboard. Per
+ * provider, one data point per source, so the Maximum statistic is the least healthy source: the sync
+ * alarms (infra/monitoring.ts) need no list of sources.
+ */
+function publishRunMetrics(run: SyncRun, latest: LatestRun | undefined): void {
+  publishDimensioned({ name: "source", value: run.sourceId }, [
+    ["SourceSyncFailed", MetricUnit.Count, run.status === "failed" ? 1 : 0],
+    ["SyncDuration", MetricUnit.Milliseconds, run.durationMs],
+    ["ImagesChanged", MetricUnit.Count, changed(run.counts)],
+  ]);
+  if (!latest) return;
+  const healthySince = latest.lastOkAt ?? latest.firstRunAt ?? run.startedAt;
+  publishDimensioned({ name: "provider", value: run.provider }, [
+    ["ConsecutiveSyncFailures", MetricUnit.Count, latest.consecutiveFailures ?? 0],
+    ["SecondsSinceLastSuccess", MetricUnit.Seconds, Math.max(0, (Date.parse(run.finishedAt) - Date.parse(healthySince)) / 1000)],
+  ]);
 }
 
 /** Per invocation, flushed by the handler's logMetrics middleware. */

@@ -165,11 +165,11 @@ export async function seedInventory(table: Table): Promise<Seeded[]> {
   for (const n of [1, 100, 101]) add("triton", sources.west, { provider: "triton", image: tritonImage(n) });
   coxedgeImages().forEach((image, i) => add("coxedge", sources.edge, { provider: "coxedge", image }, i === 2));
 
-  await Promise.all(seeded.map((s) => writeImageContent(table, s.source, normaliseImage(s.document), times.observed)));
+  await Promise.all(seeded.map((s) => writeImageContent(table, s.source, normaliseImage(s.document), times.observed, "sync:seed")));
   await Promise.all(
     seeded
       .filter((s) => s.removed)
-      .map((s) => writeTombstone(table, { provider: s.provider, sourceId: s.source, upstreamId: s.id }, { observedAt: times.removed, retentionDays: 30 })),
+      .map((s) => writeTombstone(table, { provider: s.provider, sourceId: s.source, upstreamId: s.id }, { observedAt: times.removed, retentionDays: 30, cause: "sync:seed" })),
   );
   for (const [provider, sourceId] of [["triton", sources.east], ["triton", sources.west], ["coxedge", sources.edge]] as const) {
     await recordRun(table, {

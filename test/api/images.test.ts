@@ -204,7 +204,7 @@ describe("ETag / If-None-Match", () => {
     expect((await api.get("/images?limit=3", { headers: { "if-none-match": list.headers.get("etag") as string } })).status).toBe(304);
 
     const changed = { ...image.document.image, description: "changed" };
-    await writeImageContent(api.table, sources.east, normaliseImage({ provider: "triton", image: changed }), new Date().toISOString());
+    await writeImageContent(api.table, sources.east, normaliseImage({ provider: "triton", image: changed }), new Date().toISOString(), "sync:test");
     const after = await api.get(path, { headers: { "if-none-match": etag } });
     expect(after.status).toBe(200);
     expect(after.headers.get("etag")).not.toBe(etag);

@@ -286,7 +286,7 @@ describe("CORS and the read cache", () => {
     const path = `/images?source=${sources.west}&limit=10`;
     const before = (await (await cached.get(path)).json()) as { items: { description?: string; version: string }[] };
     const image = normaliseImage({ provider: "triton", image: { id: "ffffffff-1111-4222-8333-444455556666", name: "late", version: "1", requirements: {}, os: "linux" } });
-    await writeImageContent(cached.table, sources.west, image, new Date().toISOString());
+    await writeImageContent(cached.table, sources.west, image, new Date().toISOString(), "sync:test");
     expect(await (await cached.get(path)).json()).toEqual(before);
     await new Promise((r) => setTimeout(r, 600));
     const after = (await (await cached.get(path)).json()) as { items: unknown[] };

@@ -4,6 +4,7 @@ import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { describe, expect, it } from "vitest";
+import { apiFunction, changesFunction, jobWorkerFunction, syncFunctions } from "../../packages/core/resources";
 import { buildFunctions } from "../../scripts/build";
 
 describe("function bundles", () => {
@@ -12,7 +13,10 @@ describe("function bundles", () => {
     mkdirSync("dist", { recursive: true });
     const outdir = mkdtempSync(resolve("dist", "test-build-"));
     const bundles = await buildFunctions(outdir);
-    expect(bundles.map((b) => b.name).toSorted()).toEqual(["api", "jobs", "sync-coxedge", "sync-triton"]);
+    // One bundle per handler the resource description deploys.
+    const handlers = [apiFunction, jobWorkerFunction, changesFunction, ...Object.values(syncFunctions)].map((fn) => /^functions\/(.+)\.handler$/.exec(fn.handler)?.[1]);
+    expect(bundles.map((b) => b.name).toSorted()).toEqual(handlers.toSorted());
+    expect(handlers.toSorted()).toEqual(["api", "changes", "jobs", "sync-coxedge", "sync-triton"]);
     const probe = `const files = ${JSON.stringify(bundles.map((b) => pathToFileURL(b.file).href))};
       for (const file of files) { const m = await import(file); console.log(typeof m.handler); }`;
     const output = execFileSync(process.execPath, ["--input-type=module", "-e", probe], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] });

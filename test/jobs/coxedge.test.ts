@@ -165,7 +165,7 @@ describe("a task that is gone (404)", () => {
 describe("delete", () => {
   it("deletes a custom image through its task and tombstones it", async () => {
     const image = h.coxedge.state.putImage({ family: "old", tag: newTag() });
-    await upsertImage(table(), { provider: "coxedge", image, sourceId: coxedgeSourceId, observedAt: new Date(Date.now() - 60_000) });
+    await upsertImage(table(), { provider: "coxedge", image, sourceId: coxedgeSourceId, observedAt: new Date(Date.now() - 60_000), cause: "sync:test" });
     const { job, calls } = await run("delete", { imageId: image.id }, "DeleteImage");
     expect(calls).toBe(1);
     expect(job).toMatchObject({ state: "succeeded", result: { imageId: image.id } });
@@ -184,7 +184,7 @@ describe("delete", () => {
   it("finishes a delete answered SUCCESS at once without polling (no GetTask)", async () => {
     h.coxedge.state.settings.taskDelayMs = 0;
     const image = h.coxedge.state.putImage({ family: "quick", tag: newTag() });
-    await upsertImage(table(), { provider: "coxedge", image, sourceId: coxedgeSourceId, observedAt: new Date(Date.now() - 60_000) });
+    await upsertImage(table(), { provider: "coxedge", image, sourceId: coxedgeSourceId, observedAt: new Date(Date.now() - 60_000), cause: "sync:test" });
     const tasksBefore = callCount("GetTask");
     const { job } = await run("delete", { imageId: image.id }, "DeleteImage");
     expect(job).toMatchObject({ state: "succeeded", polls: 0, result: { imageId: image.id } });

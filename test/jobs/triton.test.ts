@@ -98,7 +98,7 @@ describe("delete", () => {
     const image = ownImage(`old-${randomUUID().slice(0, 6)}`);
     // Listed by an earlier sync:
     const client = new TritonClient({ url: h.triton.url, account: h.triton.account, keyId: h.triton.keyId, privateKey: h.triton.privateKeyPem });
-    await upsertImage(table(), { provider: "triton", image: await client.getImage(image.uuid), sourceId: tritonSourceId, observedAt: new Date(Date.now() - 60_000) });
+    await upsertImage(table(), { provider: "triton", image: await client.getImage(image.uuid), sourceId: tritonSourceId, observedAt: new Date(Date.now() - 60_000), cause: "sync:test" });
     await client.close();
 
     const { job, calls } = await run("delete", { imageId: image.uuid }, "DeleteImage");

@@ -2,7 +2,7 @@
  * `npm start` end to end: the runtime boots every server, serves a real handler over HTTP, and Ctrl-C
  * (SIGINT) stops it with no process left behind.
  */
-import { spawn, spawnSync } from "node:child_process";
+import { execFileSync, spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -64,6 +64,26 @@ describe("local runtime (npm start)", () => {
     expect((await fetch(`${apiUrl}/sources`, { headers: as(readToken) })).status).toBe(200);
     expect((await fetch(`${apiUrl}/jobs`, { method: "POST", headers: as(readToken), body: "{}" })).status).toBe(403);
     expect((await fetch(`${apiUrl}/jobs`, { method: "POST", headers: as(jobsToken), body: "{}" })).status).toBe(400);
+
+    // A sync's writes reach the change history through the runtime's stream poller, and its events the sink.
+    // The CLI finds the runtime through its data dir; this suite's own servers must not be in its environment.
+    const ownEnv = Object.fromEntries(Object.entries(process.env).filter(([name]) => !/^(AWS_|IMAGESYNC_)/.test(name)));
+    const cli = (...args: string[]) =>
+      execFileSync(process.execPath, ["bin/imagesync.mjs", ...args], {
+        encoding: "utf8",
+        env: { ...ownEnv, IMAGESYNC_DATA_DIR: dataDir, IMAGESYNC_API_URL: apiUrl, IMAGESYNC_API_TOKEN: readToken, POWERTOOLS_LOG_LEVEL: "ERROR" },
+      });
+    cli("sync", "--provider", "coxedge");
+    let changes: { items: { kind: string; provider: string; imageId: string; cause?: string }[] } = { items: [] };
+    for (const until = Date.now() + 20_000; changes.items.length === 0 && Date.now() < until; await new Promise((r) => setTimeout(r, 250))) {
+      changes = JSON.parse(cli("changes", "--since", "1h", "--json"));
+    }
+    expect(changes.items.length).toBeGreaterThan(0);
+    expect(changes.items.every((change) => change.kind === "added" && change.provider === "coxedge" && change.cause?.startsWith("sync:"))).toBe(true);
+    expect(cli("events")).toMatch(/Image Added\s+coxedge /);
+    // A Cox Edge id has slashes; the CLI sends them as they are.
+    const history = JSON.parse(cli("images", "history", "coxedge", changes.items[0]!.imageId, "--json"));
+    expect(history.items).toEqual([expect.objectContaining({ kind: "added", imageId: changes.items[0]!.imageId })]);
 
     // DynamoDB Local's JVM, plus tsx's esbuild service.
     const spawned = children(runtime.pid as number);

@@ -16,12 +16,12 @@ describe("upsertImage and markImageRemoved", () => {
   const key = { ...source, upstreamId: tritonImage.id };
 
   it("adds, leaves unchanged content alone, and changes", async () => {
-    expect(await upsertImage(testTable.table, { ...source, image: tritonImage, observedAt: at(1) })).toBe("added");
-    expect(await upsertImage(testTable.table, { ...source, image: tritonImage, observedAt: at(2) })).toBe("unchanged");
+    expect(await upsertImage(testTable.table, { ...source, image: tritonImage, observedAt: at(1), cause: "sync:test" })).toBe("added");
+    expect(await upsertImage(testTable.table, { ...source, image: tritonImage, observedAt: at(2), cause: "sync:test" })).toBe("unchanged");
     expect(await getImage(testTable.table, key)).toMatchObject({ observedAt: at(1).toISOString(), lastSeenAt: at(1).toISOString() });
 
     const { os: _os, ...withoutOs } = tritonImage;
-    expect(await upsertImage(testTable.table, { ...source, image: { ...withoutOs, state: "disabled" }, observedAt: at(3) })).toBe("changed");
+    expect(await upsertImage(testTable.table, { ...source, image: { ...withoutOs, state: "disabled" }, observedAt: at(3), cause: "sync:test" })).toBe("changed");
     const item = await getImage(testTable.table, key);
     expect(item).toMatchObject({ state: "disabled", status: "disabled", firstSeenAt: at(1).toISOString(), lastChangedAt: at(3).toISOString() });
     // A field the upstream dropped is dropped from the view too.
@@ -29,14 +29,14 @@ describe("upsertImage and markImageRemoved", () => {
   });
 
   it("never lets an older observation overwrite a newer one", async () => {
-    expect(await upsertImage(testTable.table, { ...source, image: { ...tritonImage, description: "stale" }, observedAt: at(2) })).toBe("superseded");
+    expect(await upsertImage(testTable.table, { ...source, image: { ...tritonImage, description: "stale" }, observedAt: at(2), cause: "sync:test" })).toBe("superseded");
     expect((await getImage(testTable.table, key))?.state).toBe("disabled");
-    expect(await markImageRemoved(testTable.table, { ...key, observedAt: at(2), retentionDays: 30 })).toBe("skipped");
+    expect(await markImageRemoved(testTable.table, { ...key, observedAt: at(2), retentionDays: 30, cause: "sync:test" })).toBe("skipped");
   });
 
   it("tombstones with the retention as TTL, once, and revives", async () => {
-    expect(await markImageRemoved(testTable.table, { ...key, observedAt: at(4), retentionDays: 30 })).toBe("removed");
-    expect(await markImageRemoved(testTable.table, { ...key, observedAt: at(5), retentionDays: 30 })).toBe("skipped");
+    expect(await markImageRemoved(testTable.table, { ...key, observedAt: at(4), retentionDays: 30, cause: "sync:test" })).toBe("removed");
+    expect(await markImageRemoved(testTable.table, { ...key, observedAt: at(5), retentionDays: 30, cause: "sync:test" })).toBe("skipped");
     const tombstone = await getImage(testTable.table, key);
     expect(tombstone).toMatchObject({ removedAt: at(4).toISOString(), expiresAt: at(4).getTime() / 1000 + 30 * 86_400 });
     expect((await readSourceState(testTable.table, source)).get(key.upstreamId)).toEqual({
@@ -45,7 +45,7 @@ describe("upsertImage and markImageRemoved", () => {
       removedAt: at(4).toISOString(),
     });
 
-    expect(await upsertImage(testTable.table, { ...source, image: tritonImage, observedAt: at(6) })).toBe("revived");
+    expect(await upsertImage(testTable.table, { ...source, image: tritonImage, observedAt: at(6), cause: "sync:test" })).toBe("revived");
     const revived = await getImage(testTable.table, key);
     expect(revived?.removedAt).toBeUndefined();
     expect(revived?.expiresAt).toBeUndefined();
@@ -53,7 +53,7 @@ describe("upsertImage and markImageRemoved", () => {
   });
 
   it("skips removing an image it never stored", async () => {
-    expect(await markImageRemoved(testTable.table, { ...source, upstreamId: "unknown", observedAt: at(7), retentionDays: 30 })).toBe("skipped");
+    expect(await markImageRemoved(testTable.table, { ...source, upstreamId: "unknown", observedAt: at(7), retentionDays: 30, cause: "sync:test" })).toBe("skipped");
     expect(await getImage(testTable.table, { ...source, upstreamId: "unknown" })).toBeUndefined();
   });
 });
