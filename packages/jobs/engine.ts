@@ -153,6 +153,9 @@ export class JobWorker {
       return this.#finish(job, { kind: "failed", error });
     }
 
+    // Every upstream document this step reads is read after this: the inventory write is stamped with it, so
+    // a sync that listed the image later is never overwritten by this (possibly older) read.
+    const readsFrom = new Date();
     try {
       let progress: Progress;
       if (job.state === "queued") {
@@ -168,7 +171,7 @@ export class JobWorker {
       }
       // Any answer (even a failed build) means upstream took the job.
       job = { ...job, submittedAt: job.submittedAt ?? new Date().toISOString() };
-      if (progress.kind !== "running") return await this.#finish(job, progress);
+      if (progress.kind !== "running") return await this.#finish(job, progress, readsFrom);
       const state = job.state === "submitting" ? "submitted" : "polling";
       return await this.#schedule({ ...job, state, upstream: { ...job.upstream, ...progress.upstream }, lastError: undefined });
     } catch (error) {
@@ -198,8 +201,8 @@ export class JobWorker {
   }
 
   /** Refreshes the inventory first, so a job seen finished always has its image already listed. */
-  async #finish(job: JobRecord, outcome: Outcome): Promise<StepOutcome> {
-    if (outcome.refresh && job.request) await this.#refresh(job.jobId, job.request, outcome.refresh);
+  async #finish(job: JobRecord, outcome: Outcome, observedAt = new Date()): Promise<StepOutcome> {
+    if (outcome.refresh && job.request) await this.#refresh(job.jobId, job.request, outcome.refresh, observedAt);
     const finishedAt = new Date().toISOString();
     await this.#save({
       ...job,
@@ -217,8 +220,7 @@ export class JobWorker {
     return outcome.kind;
   }
 
-  async #refresh(jobId: string, request: JobRequest, refresh: InventoryRefresh): Promise<void> {
-    const observedAt = new Date();
+  async #refresh(jobId: string, request: JobRequest, refresh: InventoryRefresh, observedAt: Date): Promise<void> {
     const { table } = this.#context;
     if (refresh.kind === "upsert") {
       await upsertImage(table, { ...refresh.document, sourceId: refresh.sourceId ?? request.source, observedAt, cause: `job:${jobId}` });

@@ -7,9 +7,11 @@
 import { afterAll, expect } from "vitest";
 import { scanForSecrets, sightings } from "./secrets";
 
-// Logs: Powertools writes through the global console in tests (POWERTOOLS_DEV); structured log lines are
-// scanned and then dropped unless POWERTOOLS_LOG_LEVEL was set by whoever runs the tests.
+// Logs: Powertools writes through the global console in tests (POWERTOOLS_DEV, pretty-printed); structured
+// log lines, metric records (EMF) and Powertools' own notices are scanned and then dropped unless
+// POWERTOOLS_LOG_LEVEL was set by whoever runs the tests.
 const showLogs = process.env.POWERTOOLS_LOG_LEVEL !== undefined;
+const powertoolsOutput = /^\s*(\{\s*"(level|logLevel|_aws)"|No application metrics to publish)/;
 process.env.POWERTOOLS_LOG_LEVEL ??= "DEBUG";
 process.env.POWERTOOLS_DEV = "true";
 for (const method of ["log", "info", "warn", "error", "debug"] as const) {
@@ -17,7 +19,7 @@ for (const method of ["log", "info", "warn", "error", "debug"] as const) {
   console[method] = (...args: unknown[]) => {
     const text = args.map((arg) => (typeof arg === "string" ? arg : safeJson(arg))).join(" ");
     scanForSecrets(text, `console.${method}`);
-    if (showLogs || !/^\s*\{"(level|logLevel)"/.test(text)) original(...args);
+    if (showLogs || !powertoolsOutput.test(text)) original(...args);
   };
 }
 for (const stream of [process.stdout, process.stderr]) {

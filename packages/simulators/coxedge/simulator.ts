@@ -9,6 +9,7 @@ import {
   SeededRandom,
   startSimServer,
   TokenBucketLimiter,
+  type EffectLedger,
   type FaultController,
   type ListingDropOptions,
   type RequestCounters,
@@ -64,8 +65,12 @@ export interface CoxEdgeSimulator {
   faults: FaultController;
   /** Requests per endpoint: ListImages, GetImage, CreateImage, DeleteImage, GetTask, Other. */
   counters: RequestCounters;
+  /** Effects applied: `create` (key `family:tag`) and `delete` (key: the image id, when its task removes it); `state.effects`. */
+  effects: EffectLedger;
   /** The next ListImages answers leave out a share of the images, with a matching recordCount (the same ones for the same salt). */
   dropFromListings(options?: ListingDropOptions): void;
+  /** ListImages answers that dropped images so far. */
+  droppedListings(): number;
   close(): Promise<void>;
 }
 
@@ -137,7 +142,9 @@ export async function startCoxEdgeSimulator(options: CoxEdgeSimulatorOptions = {
     state,
     faults: server.faults,
     counters: server.counters,
+    effects: state.effects,
     dropFromListings: (dropOptions) => listingDrop.set(dropOptions),
+    droppedListings: () => listingDrop.applied,
     close: () => server.close(),
   };
 }
@@ -171,7 +178,8 @@ async function respond(state: CoxEdgeSimState, { endpoint, id = "" }: Route, req
     case "ListImages": {
       const flag = state.settings.includeDeprecatedParam;
       const includeDeprecated = flag !== undefined && request.query.get(flag) === "true";
-      const images = listingDrop.apply(state.listImages(imageTypeFilter(request.query.get("imageType")), includeDeprecated), (image) => image.id);
+      const listed = state.listImages(imageTypeFilter(request.query.get("imageType")), includeDeprecated);
+      const images = listingDrop.apply(listed, (image) => image.id, request.query);
       return { status: 200, body: { data: images, metadata: { recordCount: images.length } } };
     }
     case "GetImage":

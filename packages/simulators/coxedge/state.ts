@@ -2,6 +2,7 @@
 // (on the next read after their delay) and expire, so no timers outlive a test. HTTP concerns live in
 // simulator.ts. Where public sources say nothing, the behaviour is a setting (see CoxEdgeSimSettings).
 import { randomUUID } from "node:crypto";
+import { EffectLedger } from "../kit/effects";
 import { SeededRandom } from "../kit/random";
 import {
   buildImage,
@@ -140,6 +141,10 @@ export class CoxEdgeSimState {
   readonly customStack: Stack;
   readonly defaultStack: Stack = { stackId: stackpathStackId, slug: stackpathSlug };
   readonly settings: CoxEdgeSimSettings;
+  /** Effects applied through the API: `create` (key `family:tag`) and `delete` (key: the image id, when its task removes it). */
+  readonly effects = new EffectLedger();
+  /** Tasks that ended failed, and task reads answered 404 because the task had expired (`taskTtlMs`). */
+  readonly taskStats = { failed: 0, expiredReads: 0 };
   private readonly images = new Map<string, CoxEdgeImage>();
   /** Deprecated image ids: a state of the image, not a field of its JSON (no source shows one). */
   private readonly deprecated = new Set<string>();
@@ -210,6 +215,7 @@ export class CoxEdgeSimState {
         status: "PENDING",
       }),
     );
+    this.effects.record("create", `${request.family}:${request.tag}`, id);
     return this.startTask("CREATE_IMAGE", id);
   }
 
@@ -236,6 +242,7 @@ export class CoxEdgeSimState {
     this.settleTasks();
     const task = this.tasks.get(id);
     if (!task || Date.now() - task.startedAtMs >= this.settings.taskTtlMs) {
+      if (task) this.taskStats.expiredReads++;
       this.tasks.delete(id);
       throw new SimApiError(404, simErrorCodes.notFound, `Task ${id} not found`, { id, type: "tasks" });
     }
@@ -352,12 +359,13 @@ export class CoxEdgeSimState {
   private finishTask(task: SimTask): void {
     this.runningTasks.delete(task.id);
     task.status = task.fails ? this.settings.taskFailureStatus : "SUCCESS";
+    if (task.fails) this.taskStats.failed++;
     const image = this.images.get(task.imageId);
     if (task.type === "CREATE_IMAGE") {
       // A failed build stays listed as FAILED (it has to be deleted before the name can be reused).
       if (image) image.status = task.fails ? "FAILED" : "READY";
-    } else if (!task.fails) {
-      this.removeImage(task.imageId);
+    } else if (!task.fails && this.removeImage(task.imageId)) {
+      this.effects.record("delete", task.imageId, task.imageId);
     }
   }
 

@@ -1,6 +1,6 @@
 /** What an injected fault does to a matching request. */
 export type FaultAction =
-  /** Delays the request, then lets it (and any other matching fault) proceed. */
+  /** Reads the request, delays it, then lets it (and any other matching fault) proceed: it is acted on even if the caller gave up. */
   | { kind: "latency"; ms: number }
   /** Answers with this status and the provider's error body for it, instead of handling the request. */
   | { kind: "status"; status: number; body?: unknown; headers?: Record<string, string> }
@@ -22,6 +22,8 @@ export interface FaultMatch {
   times?: number;
   /** Chance in [0, 1] that a matching request is affected. Default 1. */
   probability?: number;
+  /** Name it is counted under in `firedByLabel`; its kind when omitted. */
+  label?: string;
 }
 
 export type Fault = FaultAction & FaultMatch;
@@ -42,6 +44,8 @@ export class FaultController {
   private faults: { fault: Fault; remaining: number }[] = [];
   /** How many times a fault was applied, for assertions. */
   fired = 0;
+  /** How many times faults were applied, per label (or kind). */
+  readonly firedByLabel = new Map<string, number>();
 
   constructor(private readonly random: () => number = Math.random) {}
 
@@ -81,6 +85,7 @@ export class FaultController {
   clear(): void {
     this.faults = [];
     this.fired = 0;
+    this.firedByLabel.clear();
   }
 
   /** Picks (and uses up) the faults for a request. */
@@ -95,6 +100,8 @@ export class FaultController {
       if (fault.probability !== undefined && this.random() >= fault.probability) continue;
       entry.remaining -= 1;
       this.fired += 1;
+      const label = fault.label ?? fault.kind;
+      this.firedByLabel.set(label, (this.firedByLabel.get(label) ?? 0) + 1);
       if (fault.kind === "latency") matched.latencyMs += fault.ms;
       else matched.action = fault;
     }

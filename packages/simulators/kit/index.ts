@@ -1,4 +1,5 @@
 export * from "./counters";
+export * from "./effects";
 export * from "./faults";
 export * from "./random";
 export * from "./server";

@@ -7,6 +7,8 @@ export interface ListingDropOptions {
   share?: number;
   /** Which images: the same salt drops the same images every time. Default "drop". */
   salt?: string;
+  /** Which listing answers may drop images, by their query, e.g. only unfiltered ones. Default: every one. */
+  appliesTo?: (query: URLSearchParams) => boolean;
 }
 
 /**
@@ -18,17 +20,22 @@ export class ListingDrop {
   private remaining = 0;
   private share = 0;
   private salt = "";
+  private appliesTo: (query: URLSearchParams) => boolean = () => true;
+  /** Listing answers that dropped images so far. */
+  applied = 0;
 
   set(options: ListingDropOptions = {}): void {
     this.remaining = options.times ?? 1;
     this.share = options.share ?? 0.5;
     this.salt = options.salt ?? "drop";
+    this.appliesTo = options.appliesTo ?? (() => true);
   }
 
-  /** The listing as this answer returns it (and one use of the drop, when one is pending). */
-  apply<T>(items: T[], idOf: (item: T) => string): T[] {
-    if (this.remaining <= 0) return items;
+  /** The listing as this answer returns it (and one use of the drop, when one is pending and applies). */
+  apply<T>(items: T[], idOf: (item: T) => string, query: URLSearchParams = new URLSearchParams()): T[] {
+    if (this.remaining <= 0 || !this.appliesTo(query)) return items;
     this.remaining -= 1;
+    this.applied += 1;
     return items.filter((item) => !this.drops(idOf(item)));
   }
 

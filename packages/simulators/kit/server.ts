@@ -61,11 +61,15 @@ export async function startSimServer(options: SimServerOptions): Promise<SimServ
   });
 
   async function serve(incoming: IncomingMessage, outgoing: ServerResponse): Promise<void> {
-    const request = toSimRequest(incoming);
+    let request = toSimRequest(incoming);
     counters.increment(options.classify?.(request) ?? `${request.method} ${request.path}`);
 
     const { latencyMs, action } = faults.match(request.method, request.path);
-    if (latencyMs > 0) await delay(latencyMs);
+    if (latencyMs > 0) {
+      // A slow upstream stalls once it has the whole request, so it still acts on it after the caller gave up.
+      request = { ...request, readBody: bufferedBody(await readAll(incoming)) };
+      await delay(latencyMs);
+    }
     if (action?.kind === "reset") {
       incoming.socket.destroy();
       return;
@@ -135,6 +139,19 @@ function toSimRequest(incoming: IncomingMessage): SimRequest {
     headers: incoming.headers,
     receivedAt: Date.now(),
     readBody: (limitBytes) => readBody(incoming, limitBytes),
+  };
+}
+
+async function readAll(incoming: IncomingMessage): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of incoming as AsyncIterable<Buffer>) chunks.push(chunk);
+  return Buffer.concat(chunks);
+}
+
+function bufferedBody(body: Buffer): SimRequest["readBody"] {
+  return async (limitBytes) => {
+    if (body.length > limitBytes) throw new BodyTooLargeError(`request body exceeds ${limitBytes} bytes`);
+    return body.toString("utf8");
   };
 }
 

@@ -109,10 +109,10 @@ function throttled(throttle: TokenBucketLimiter): CloudApiError {
 
 const operations: Record<Exclude<Operation, "Ping">, (call: Call) => SimResponse | Promise<SimResponse>> = {
   GetAccount: ({ caller }) => ({ status: 200, body: accountView(caller) }),
-  ListImages: ({ dc, caller, params, version }) => ({
-    status: 200,
-    body: dc.listingDrop.apply(dc.images.list(caller.uuid, listQuery(params, version)), (image) => image.uuid).map((image) => translate(image, version)),
-  }),
+  ListImages: ({ dc, request, caller, params, version }) => {
+    const listed = dc.images.list(caller.uuid, listQuery(params, version));
+    return { status: 200, body: dc.listingDrop.apply(listed, (image) => image.uuid, request.query).map((image) => translate(image, version)) };
+  },
   GetImage: ({ image, version }) => ({ status: 200, body: translate(image, version) }),
   CreateImageFromMachine: createImage,
   ImportImageFromDatacenter: importImage,

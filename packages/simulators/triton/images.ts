@@ -5,7 +5,7 @@
  */
 import { randomUUID } from "node:crypto";
 import type { ImageState } from "../../providers/triton/schemas";
-import { SeededRandom } from "../kit";
+import { EffectLedger, SeededRandom } from "../kit";
 import { generateImage, type SeedContext } from "./catalog";
 import { CloudApiError, notFound, validationFailed } from "./errors";
 import { applyFields, uuidPattern, validateImageFields } from "./fields";
@@ -36,6 +36,10 @@ export class ImageService {
   private readonly placeholderCreatedAt = new Map<string, number>();
   private readonly seedOrigins: string[] = [];
   createOutcome: CreationOutcome = { outcome: "active" };
+  /** Every create, clone, update, export, delete and copy applied here (hooks such as `put` are not effects). */
+  readonly effects = new EffectLedger();
+  /** Creations that ended `failed`. */
+  failedCreations = 0;
 
   constructor(readonly settings: ImageServiceSettings) {}
 
@@ -72,6 +76,7 @@ export class ImageService {
     this.images.set(image.uuid, image);
     this.placeholderCreatedAt.set(image.uuid, Date.now());
     this.pending.set(image.uuid, { readyAt: Date.now() + this.settings.createDelayMs, outcome: this.createOutcome, machine });
+    this.effects.record("create", `${image.name}@${image.version}`, image.uuid);
     return image;
   }
 
@@ -80,6 +85,7 @@ export class ImageService {
     if (Object.keys(fields).length === 0) throw validationFailed("invalid image update data: no parameters provided");
     validateImageFields(fields, "invalid image update data");
     applyFields(image, fields);
+    this.effects.record("update", image.uuid, image.uuid);
     return image;
   }
 
@@ -91,7 +97,9 @@ export class ImageService {
       throw new CloudApiError(422, "ImageNotShared", `Image ${callerUuid} is not shared with account ${image.uuid}`);
     }
     if (image.type === "docker") throw validationFailed("docker images cannot be cloned", [{ field: "type", code: "Invalid" }]);
-    return this.copyChain(image, callerUuid, image.state);
+    const clone = this.copyChain(image, callerUuid, image.state);
+    this.effects.record("clone", image.uuid, clone.uuid);
+    return clone;
   }
 
   exportTo(caller: { uuid: string; login: string }, image: ImageRecord, mantaPath: string): Record<string, string> {
@@ -104,6 +112,7 @@ export class ImageService {
     // A directory (here: trailing slash, or the account's top-level stor/public) gets NAME-VER files.
     const isDirectory = mantaPath.endsWith("/") || /^\/[^/]+\/(stor|public)$/.test(mantaPath);
     const base = isDirectory ? `${mantaPath.replace(/\/+$/, "")}/${image.name}-${image.version}` : mantaPath;
+    this.effects.record("export", image.uuid, image.uuid);
     return { manta_url: this.settings.mantaUrl, image_path: `${base}.zfs${extension}`, manifest_path: `${base}.imgmanifest` };
   }
 
@@ -115,6 +124,7 @@ export class ImageService {
       throw new CloudApiError(422, "ImageHasDependentImages", message);
     }
     this.remove(image.uuid);
+    this.effects.record("delete", image.uuid, image.uuid);
   }
 
   /**
@@ -139,7 +149,9 @@ export class ImageService {
   /** Copies the image and its own origins here, keeping uuids and published_at. */
   importFrom(source: ImageService, callerUuid: string, uuid: string): ImageRecord {
     for (const record of this.planImport(source, callerUuid, uuid)) {
-      if (!this.images.has(record.uuid)) this.put(structuredClone(record));
+      if (this.images.has(record.uuid)) continue;
+      this.put(structuredClone(record));
+      this.effects.record("copy", record.uuid, record.uuid);
     }
     return this.images.get(uuid) as ImageRecord;
   }
@@ -152,6 +164,7 @@ export class ImageService {
       if (now < job.readyAt || !image) continue;
       this.pending.delete(uuid);
       if (job.outcome.outcome === "failed") {
+        this.failedCreations++;
         image.state = "failed";
         image.error = job.outcome.error ?? defaultFailure;
       } else {

@@ -11,6 +11,7 @@ import {
   SeededRandom,
   startSimServer,
   TokenBucketLimiter,
+  type EffectLedger,
   type FaultController,
   type ListingDropOptions,
   type RequestCounters,
@@ -20,7 +21,7 @@ import { handleCloudApiRequest, throttledBody, type Datacenter } from "./cloudap
 import { createTritonCloud, type SimAccountCredentials, type SimKeyType, type TritonCloud, type TritonCloudOptions } from "./cloud";
 import { ImageService, type CreationOutcome } from "./images";
 import { MachineDirectory, type SimMachine } from "./machines";
-import type { ImageRecord } from "./model";
+import { translate, type ImageRecord } from "./model";
 import { route } from "./routes";
 
 export type { ImageRecord } from "./model";
@@ -76,6 +77,11 @@ export interface TritonSimulator {
   faults: FaultController;
   /** Requests per CloudAPI route name, refined by the query's `action`: `counters.get("ListImages")`. */
   counters: RequestCounters;
+  /**
+   * Effects applied in this datacenter: `create` (key `name@version`), `clone` (key: the source image's
+   * uuid), `update`, `export`, `delete` (key: the image's uuid) and `copy` (key: the uuid imported here).
+   */
+  effects: EffectLedger;
 
   /** Adds `count` generated images; the same seed and call sequence gives the same catalog. */
   seed(count: number, options?: { seed?: number }): ImageRecord[];
@@ -87,6 +93,10 @@ export interface TritonSimulator {
   getImageRecord(uuid: string): ImageRecord | undefined;
   /** Every image, in IMGAPI's default order. */
   imageRecords(): ImageRecord[];
+  /** What ListImages?state=all and ?state=all&type=docker answer the account together (API 9), with no fault or drop. */
+  accountListing(): Record<string, unknown>[];
+  /** Creations that ended `failed` (see setCreateOutcome). */
+  failedCreations(): number;
   /** Changes description and tags of a deterministic `fraction` of images; returns their uuids. */
   mutateImages(fraction: number, options?: { seed?: number }): string[];
   /** Adds an instance to create images from; default stopped, owned by the account. */
@@ -104,6 +114,8 @@ export interface TritonSimulator {
   setThrottle(settings: ThrottleSettings | false): void;
   /** The next ListImages answers leave out a share of the images (the same ones for the same salt). */
   dropFromListings(options?: ListingDropOptions): void;
+  /** ListImages answers that dropped images so far. */
+  droppedListings(): number;
   close(): Promise<void>;
 }
 
@@ -111,28 +123,8 @@ const serverVersion = "cloudapi/9.20.0";
 
 export async function startTritonSimulator(options: TritonSimulatorOptions = {}): Promise<TritonSimulator> {
   const cloud = options.cloud ?? createTritonCloud(options);
-  const dcIndex = cloud.datacenters.size;
-  const name = options.datacenterName ?? ["us-central-1", "us-west-1"][dcIndex] ?? `dc-${dcIndex + 1}`;
-  if (cloud.datacenters.has(name)) throw new Error(`datacenter ${name} already exists in this cloud`);
-  // Each datacenter draws its own ids, so seeded catalogs of two datacenters never share a uuid.
-  const random = dcIndex === 0 ? cloud.random : new SeededRandom((options.seed ?? 1) + 7919 * dcIndex);
-  const dc: Datacenter = {
-    name,
-    cloud,
-    images: new ImageService({
-      random,
-      adminUuid: cloud.adminUuid,
-      createDelayMs: options.createDelayMs ?? 50,
-      placeholderTtlMs: options.placeholderTtlMs ?? 7 * 24 * 3_600_000,
-      mantaStorage: options.mantaStorage ?? true,
-      mantaUrl: options.mantaUrl ?? "https://us-central.manta.mnx.io",
-    }),
-    machines: new MachineDirectory(),
-    clockSkewSeconds: options.clockSkewSeconds ?? 300,
-    throttle: options.throttle ? new TokenBucketLimiter(options.throttle) : undefined,
-    importDelayMs: options.importDelayMs ?? 50,
-    listingDrop: new ListingDrop(),
-  };
+  const { dc, random } = newDatacenter(cloud, options);
+  const { name } = dc;
 
   const server = await startSimServer({
     port: options.port,
@@ -159,6 +151,7 @@ export async function startTritonSimulator(options: TritonSimulatorOptions = {})
     publicKey: cloud.publicKey,
     faults: server.faults,
     counters: server.counters,
+    effects: dc.images.effects,
     seed: (count, seedOptions = {}) => dc.images.seed(count, owners, seedOptions.seed === undefined ? undefined : new SeededRandom(seedOptions.seed)),
     addImage: (input) => dc.images.put(newImageRecord(input, cloud.adminUuid, random)),
     modifyImage(uuid, changes) {
@@ -172,6 +165,8 @@ export async function startTritonSimulator(options: TritonSimulatorOptions = {})
       return dc.images.get(uuid);
     },
     imageRecords: () => dc.images.records(),
+    accountListing: () => dc.images.list(cloud.account.uuid, { state: "all" }).map((image) => translate(image, [9, 0])),
+    failedCreations: () => dc.images.failedCreations,
     mutateImages: (fraction, mutateOptions = {}) =>
       mutateImages(dc.images.records(), fraction, mutateOptions.seed === undefined ? random : new SeededRandom(mutateOptions.seed)),
     addMachine: (input = {}) => dc.machines.add(newMachine(input, cloud.account.uuid)),
@@ -183,11 +178,39 @@ export async function startTritonSimulator(options: TritonSimulatorOptions = {})
     setCreateOutcome: (outcome, error) => void (dc.images.createOutcome = creationOutcome(outcome, error)),
     setThrottle: (settings) => void (dc.throttle = settings ? new TokenBucketLimiter(settings) : undefined),
     dropFromListings: (dropOptions) => dc.listingDrop.set(dropOptions),
+    droppedListings: () => dc.listingDrop.applied,
     async close() {
       cloud.datacenters.delete(name);
       await server.close();
     },
   };
+}
+
+/** The next datacenter of `cloud`: its name, its own seeded ids, its image service and settings. */
+function newDatacenter(cloud: TritonCloud, options: TritonSimulatorOptions): { dc: Datacenter; random: SeededRandom } {
+  const dcIndex = cloud.datacenters.size;
+  const name = options.datacenterName ?? ["us-central-1", "us-west-1"][dcIndex] ?? `dc-${dcIndex + 1}`;
+  if (cloud.datacenters.has(name)) throw new Error(`datacenter ${name} already exists in this cloud`);
+  // Each datacenter draws its own ids, so seeded catalogs of two datacenters never share a uuid.
+  const random = dcIndex === 0 ? cloud.random : new SeededRandom((options.seed ?? 1) + 7919 * dcIndex);
+  const dc: Datacenter = {
+    name,
+    cloud,
+    images: new ImageService({
+      random,
+      adminUuid: cloud.adminUuid,
+      createDelayMs: options.createDelayMs ?? 50,
+      placeholderTtlMs: options.placeholderTtlMs ?? 7 * 24 * 3_600_000,
+      mantaStorage: options.mantaStorage ?? true,
+      mantaUrl: options.mantaUrl ?? "https://us-central.manta.mnx.io",
+    }),
+    machines: new MachineDirectory(),
+    clockSkewSeconds: options.clockSkewSeconds ?? 300,
+    throttle: options.throttle ? new TokenBucketLimiter(options.throttle) : undefined,
+    importDelayMs: options.importDelayMs ?? 50,
+    listingDrop: new ListingDrop(),
+  };
+  return { dc, random };
 }
 
 /** The admin's public images (the base images) are in every datacenter of a cloud, as on Triton. */
