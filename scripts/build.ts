@@ -14,6 +14,8 @@ export interface Bundle {
   file: string;
   bytes: number;
   gzipBytes: number;
+  /** The external modules the bundle imports (the AWS SDK packages Lambda provides). */
+  external: string[];
 }
 
 export async function buildFunctions(outdir = "dist/functions"): Promise<Bundle[]> {
@@ -22,7 +24,7 @@ export async function buildFunctions(outdir = "dist/functions"): Promise<Bundle[
     entries.map(async (entry) => {
       const name = basename(entry, ".ts");
       const file = join(outdir, name, "index.mjs");
-      await build({
+      const result = await build({
         entryPoints: [join("functions", entry)],
         outfile: file,
         bundle: true,
@@ -35,8 +37,11 @@ export async function buildFunctions(outdir = "dist/functions"): Promise<Bundle[
         // ESM bundles of CommonJS dependencies need a real `require`.
         banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
         logLevel: "warning",
+        metafile: true,
       });
-      return { name, file, bytes: statSync(file).size, gzipBytes: gzipSync(readFileSync(file)).length };
+      const imports = Object.values(result.metafile.outputs).flatMap((output) => output.imports.filter((entry) => entry.external).map((entry) => entry.path));
+      const external = [...new Set(imports.filter((path) => path.startsWith("@aws-sdk/")))].toSorted();
+      return { name, file, bytes: statSync(file).size, gzipBytes: gzipSync(readFileSync(file)).length, external };
     }),
   );
 }
