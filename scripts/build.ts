@@ -39,7 +39,7 @@ export async function buildFunctions(outdir = "dist/functions"): Promise<Bundle[
         logLevel: "warning",
         metafile: true,
       });
-      const imports = Object.values(result.metafile.outputs).flatMap((output) => output.imports.filter((entry) => entry.external).map((entry) => entry.path));
+      const imports = Object.values(result.metafile.outputs).flatMap((output) => output.imports.filter((imported) => imported.external).map((imported) => imported.path));
       const external = [...new Set(imports.filter((path) => path.startsWith("@aws-sdk/")))].toSorted();
       return { name, file, bytes: statSync(file).size, gzipBytes: gzipSync(readFileSync(file)).length, external };
     }),
