@@ -112,10 +112,64 @@ const CoxEdgeJobSchema = z.discriminatedUnion(
   actionError("create, delete"),
 );
 
+/**
+ * Beyond its shape, a job must fit where it goes: the job record in DynamoDB (maps nest at most 32 levels, no
+ * empty keys, numbers between 1e-130 and 2^53 - 1 in size as the SDK writes them, 400 KB per item) and the
+ * queue (SQS refuses U+FFFE, U+FFFF and lone surrogates). A job that does not is refused naming the field,
+ * rather than failing once recorded or queued.
+ */
+const maxMessageBytes = 64 * 1024;
+const maxDepth = 16;
+const unsendable = /[\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+const textRule = "must be valid Unicode text without U+FFFE or U+FFFF";
+
+interface Unfit {
+  path: PropertyKey[];
+  message: string;
+}
+
+const storableNumber = (n: number) => n === 0 || (Math.abs(n) >= 1e-130 && Math.abs(n) <= Number.MAX_SAFE_INTEGER);
+
+/** The first value or key the record or the queue cannot hold, depth first (and never deeper than allowed). */
+function unstorable(value: unknown, path: PropertyKey[] = []): Unfit | undefined {
+  if (typeof value === "string") return unsendable.test(value) ? { path, message: textRule } : undefined;
+  if (typeof value === "number") return storableNumber(value) ? undefined : { path, message: "must be 0 or between 1e-130 and 2^53 - 1 in size" };
+  if (typeof value !== "object" || value === null) return undefined;
+  if (path.length >= maxDepth) return { path, message: `must not nest more than ${maxDepth} levels deep` };
+  for (const [key, child] of Object.entries(value)) {
+    if (key === "" && !Array.isArray(value)) return { path, message: "must not have an empty key" };
+    const at = [...path, Array.isArray(value) ? Number(key) : key];
+    if (unsendable.test(key)) return { path: at, message: `key ${textRule}` };
+    const problem = unstorable(child, at);
+    if (problem) return problem;
+  }
+  return undefined;
+}
+
+/** The biggest field, one level into `params`, to name when the whole message is too large. */
+function largestField(value: object, path: PropertyKey[] = []): PropertyKey[] {
+  const sizes = Object.entries(value).map(([key, child]) => ({ key, child, size: JSON.stringify(child)?.length ?? 0 }));
+  const largest = sizes.reduce<(typeof sizes)[number] | undefined>((best, entry) => (best && best.size >= entry.size ? best : entry), undefined);
+  if (!largest) return path;
+  const at = [...path, largest.key];
+  return typeof largest.child === "object" && largest.child !== null && at.length < 2 ? largestField(largest.child, at) : at;
+}
+
+function oversized(message: object): Unfit | undefined {
+  const bytes = Buffer.byteLength(JSON.stringify(message));
+  if (bytes <= maxMessageBytes) return undefined;
+  return { path: largestField(message), message: `makes the job ${bytes} bytes of JSON, over the ${maxMessageBytes} a job may have` };
+}
+
 /** A job as users and the HTTP API submit it. */
-export const JobMessageSchema = z.discriminatedUnion("provider", [TritonJobSchema, CoxEdgeJobSchema], {
-  error: (issue) => (issue.input === undefined ? "is required" : "unknown provider, expected triton or coxedge"),
-});
+export const JobMessageSchema = z
+  .discriminatedUnion("provider", [TritonJobSchema, CoxEdgeJobSchema], {
+    error: (issue) => (issue.input === undefined ? "is required" : "unknown provider, expected triton or coxedge"),
+  })
+  .superRefine((message, context) => {
+    const problem = unstorable(message) ?? oversized(message);
+    if (problem) context.addIssue({ code: "custom", path: problem.path, message: problem.message });
+  });
 export type JobMessage = z.output<typeof JobMessageSchema>;
 /** The job itself, without its id. */
 export type JobRequest = DistributiveOmit<JobMessage, "jobId">;

@@ -188,7 +188,12 @@ export async function startHttpAdapter(options: {
     let size = 0;
     for await (const chunk of request) {
       size += (chunk as Buffer).length;
-      if (size > maxBodyBytes) return sendProblem(response, 413, `the body is larger than ${maxBodyBytes} bytes`);
+      if (size > maxBodyBytes) {
+        // The rest of the body is left unread, so this connection cannot carry another request: the client
+        // must not reuse it (it would meet a reset), hence `connection: close` on the answer.
+        response.setHeader("connection", "close");
+        return sendProblem(response, 413, `the body is larger than ${maxBodyBytes} bytes`);
+      }
       chunks.push(chunk as Buffer);
     }
     let route: RouteMatch | undefined;

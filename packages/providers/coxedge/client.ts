@@ -85,6 +85,8 @@ export class CoxEdgeClient {
       concurrency: options.concurrency,
       retry: { ...options.retry, maxAttempts: options.maxAttempts },
       authorize: () => ({ "mc-api-key": apiKey }),
+      // The key travels verbatim, so an upstream can echo it back anywhere in an answer.
+      redact: (text) => (apiKey === "" ? text : text.replaceAll(apiKey, "[redacted]")),
       mapError: (response) => mapCoxEdgeError(response, apiKey),
       onRetry: options.onRetry,
     });

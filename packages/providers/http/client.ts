@@ -54,6 +54,11 @@ export interface HttpClientOptions {
    * credential in this closure keeps it out of inspectable client state and out of errors.
    */
   authorize?: (request: OutgoingRequest) => Record<string, string>;
+  /**
+   * Applied to the response's text and header values before anything reads them, to remove a credential the
+   * upstream echoes (in an error body, a Request-Id, ...), so it reaches no error, log or result.
+   */
+  redact?: (text: string) => string;
   /** Maps non-2xx responses to typed errors. Default: `errorForStatus` with `code`/`message` from the body. */
   mapError?: ErrorMapper;
   /** Told about each retry before it sleeps; for logs and metrics. Never sees request headers. */
@@ -164,7 +169,7 @@ export class HttpClient {
     try {
       const response = await this.pool.request({ method: options.method, path: pathWithQuery, headers, body, signal });
       status = response.statusCode;
-      responseHeaders = flattenHeaders(response.headers);
+      responseHeaders = flattenHeaders(response.headers, this.options.redact);
       raw = Buffer.from(await response.body.arrayBuffer());
     } catch (error) {
       if (options.signal?.aborted) throw error;
@@ -185,7 +190,7 @@ export class HttpClient {
       throw new UpstreamResponseError({ ...responseDetails, retryable: true }, "body does not match Content-MD5");
     }
 
-    const text = raw.toString("utf8");
+    const text = this.options.redact ? this.options.redact(raw.toString("utf8")) : raw.toString("utf8");
     if (status < 200 || status >= 300) {
       const errorDetails = { ...responseDetails, retryAfterMs: parseRetryAfter(responseHeaders["retry-after"]) };
       const mapError = this.options.mapError ?? defaultErrorMapper;
@@ -232,10 +237,10 @@ function queryString(query: RequestOptions<z.ZodType>["query"]): string {
   return encoded ? `?${encoded}` : "";
 }
 
-function flattenHeaders(headers: Record<string, string | string[] | undefined>): Record<string, string> {
+function flattenHeaders(headers: Record<string, string | string[] | undefined>, redact = (text: string) => text): Record<string, string> {
   const flat: Record<string, string> = {};
   for (const [name, value] of Object.entries(headers)) {
-    if (value !== undefined) flat[name.toLowerCase()] = Array.isArray(value) ? value.join(", ") : value;
+    if (value !== undefined) flat[name.toLowerCase()] = redact(Array.isArray(value) ? value.join(", ") : value);
   }
   return flat;
 }
