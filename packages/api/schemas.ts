@@ -169,6 +169,10 @@ export const SyncRunSchema = z.object({
   writes: z.number().int(),
   superseded: z.number().int(),
   error: z.string().optional(),
+  unstorable: z
+    .object({ count: z.number().int(), first: z.string() })
+    .optional()
+    .meta({ description: "Listed images DynamoDB cannot hold (too deep, an empty key, a number out of range): left as they are, never tombstoned." }),
 }) satisfies z.ZodType<SyncRun>;
 
 const LatestRunSchema = SyncRunSchema.extend({

@@ -6,6 +6,7 @@
  */
 import { z } from "zod";
 import { describeIssues } from "../core/issues";
+import { storabilityProblem, type StorabilityProblem } from "../core/storable";
 import type { JobRecord as StoredJobRecord } from "../store/jobs";
 import { CreateImageRequestSchema as coxedgeCreateParams } from "../providers/coxedge/validation";
 
@@ -113,38 +114,12 @@ const CoxEdgeJobSchema = z.discriminatedUnion(
 );
 
 /**
- * Beyond its shape, a job must fit where it goes: the job record in DynamoDB (maps nest at most 32 levels, no
- * empty keys, numbers between 1e-130 and 2^53 - 1 in size as the SDK writes them, 400 KB per item) and the
- * queue (SQS refuses U+FFFE, U+FFFF and lone surrogates). A job that does not is refused naming the field,
+ * Beyond its shape, a job must fit where it goes: the job record in DynamoDB and the queue (see
+ * core/storable), in at most 16 levels and 64 KiB of JSON. A job that does not is refused naming the field,
  * rather than failing once recorded or queued.
  */
 const maxMessageBytes = 64 * 1024;
 const maxDepth = 16;
-const unsendable = /[\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
-const textRule = "must be valid Unicode text without U+FFFE or U+FFFF";
-
-interface Unfit {
-  path: PropertyKey[];
-  message: string;
-}
-
-const storableNumber = (n: number) => n === 0 || (Math.abs(n) >= 1e-130 && Math.abs(n) <= Number.MAX_SAFE_INTEGER);
-
-/** The first value or key the record or the queue cannot hold, depth first (and never deeper than allowed). */
-function unstorable(value: unknown, path: PropertyKey[] = []): Unfit | undefined {
-  if (typeof value === "string") return unsendable.test(value) ? { path, message: textRule } : undefined;
-  if (typeof value === "number") return storableNumber(value) ? undefined : { path, message: "must be 0 or between 1e-130 and 2^53 - 1 in size" };
-  if (typeof value !== "object" || value === null) return undefined;
-  if (path.length >= maxDepth) return { path, message: `must not nest more than ${maxDepth} levels deep` };
-  for (const [key, child] of Object.entries(value)) {
-    if (key === "" && !Array.isArray(value)) return { path, message: "must not have an empty key" };
-    const at = [...path, Array.isArray(value) ? Number(key) : key];
-    if (unsendable.test(key)) return { path: at, message: `key ${textRule}` };
-    const problem = unstorable(child, at);
-    if (problem) return problem;
-  }
-  return undefined;
-}
 
 /** The biggest field, one level into `params`, to name when the whole message is too large. */
 function largestField(value: object, path: PropertyKey[] = []): PropertyKey[] {
@@ -155,7 +130,7 @@ function largestField(value: object, path: PropertyKey[] = []): PropertyKey[] {
   return typeof largest.child === "object" && largest.child !== null && at.length < 2 ? largestField(largest.child, at) : at;
 }
 
-function oversized(message: object): Unfit | undefined {
+function oversized(message: object): StorabilityProblem | undefined {
   const bytes = Buffer.byteLength(JSON.stringify(message));
   if (bytes <= maxMessageBytes) return undefined;
   return { path: largestField(message), message: `makes the job ${bytes} bytes of JSON, over the ${maxMessageBytes} a job may have` };
@@ -167,7 +142,7 @@ export const JobMessageSchema = z
     error: (issue) => (issue.input === undefined ? "is required" : "unknown provider, expected triton or coxedge"),
   })
   .superRefine((message, context) => {
-    const problem = unstorable(message) ?? oversized(message);
+    const problem = storabilityProblem(message, maxDepth) ?? oversized(message);
     if (problem) context.addIssue({ code: "custom", path: problem.path, message: problem.message });
   });
 export type JobMessage = z.output<typeof JobMessageSchema>;

@@ -50,6 +50,8 @@ export interface SyncRun {
   superseded: number;
   /** Removals held back for confirmation by the next listing (sync/plan.ts guardRemovals). */
   heldRemovals?: { count: number; digest: string };
+  /** Listed images DynamoDB cannot hold (sync/sources.ts toSnapshot): how many, and the first with its reason. */
+  unstorable?: { count: number; first: string };
   error?: string;
 }
 
@@ -148,6 +150,7 @@ export async function recordRun(table: Table, run: SyncRun, retentionDays?: numb
       snapshotAt: run.snapshotAt,
       upstreamMs: run.upstreamMs,
       error: run.error,
+      unstorable: run.unstorable,
       ...lastOk,
       ...(run.status === "ok" ? { consecutiveFailures: 0 } : {}),
     },

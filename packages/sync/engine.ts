@@ -181,10 +181,15 @@ async function syncWithLease(
   const listing = withDeadline(source.listSnapshot(), deadline, "the upstream listing").finally(() => {
     run.upstreamMs = Math.round(performance.now() - upstreamStarted);
   });
-  const [images, stored] = await Promise.all([listing, storedRead]);
+  const [{ images, unstorable }, stored] = await Promise.all([listing, storedRead]);
   validateSnapshot(images);
-  const plan = guardRemovals(planChanges(images, stored, previous.lastOkSnapshotAt), stored, previous.heldRemovals, options.removalGuard);
+  const listedOnly = unstorable.map((image) => image.upstreamId);
+  const plan = guardRemovals(planChanges(images, stored, previous.lastOkSnapshotAt, listedOnly), stored, previous.heldRemovals, options.removalGuard);
   run.counts = plan.counts;
+  if (unstorable.length) {
+    run.unstorable = { count: unstorable.length, first: `${unstorable[0]?.upstreamId}: ${unstorable[0]?.reason}` };
+    log.warn("listed images DynamoDB cannot hold were left as they are", { count: unstorable.length, first: unstorable.slice(0, 5) });
+  }
   if (plan.held) {
     run.heldRemovals = plan.held;
     log.warn("removals held until the next listing confirms them", { held: plan.held.count, live: stored.size });
@@ -193,7 +198,7 @@ async function syncWithLease(
     phase: "listed",
     provider: source.provider,
     sourceId: source.sourceId,
-    seen: images.length,
+    seen: plan.counts.seen,
     changes: plan.changes.length,
     upstreamMs: run.upstreamMs ?? 0,
   });

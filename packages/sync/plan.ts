@@ -41,10 +41,12 @@ export function planChanges(
   listing: readonly NormalisedImage[],
   stored: ReadonlyMap<string, StoredImageState>,
   lastOkSnapshotAt: string | undefined,
+  /** Listed but not stored (sources.ts `unstorable`): neither written nor removed. */
+  listedOnly: readonly string[] = [],
 ): Plan {
-  const counts = { ...emptyCounts(), seen: listing.length };
+  const counts = { ...emptyCounts(), seen: listing.length + listedOnly.length };
   const changes: ImageChange[] = [];
-  const listed = new Set<string>();
+  const listed = new Set<string>(listedOnly);
   for (const image of listing) {
     listed.add(image.upstreamId);
     const current = stored.get(image.upstreamId);

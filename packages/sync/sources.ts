@@ -8,14 +8,38 @@ import { logger } from "../core/observability";
 import { CoxEdgeClient } from "../providers/coxedge/client";
 import type { UpstreamError } from "../providers/http";
 import { tritonClientFor, type TritonClient } from "../providers/triton/client";
-import { normaliseImage, type NormalisedImage } from "../store/normalise";
+import { storabilityProblem } from "../core/storable";
+import { normaliseImage, type NormalisedImage, type UpstreamDocument } from "../store/normalise";
 import type { SourceDescription } from "../store/directory";
 import type { SourceRef } from "../store/inventory";
 
+/** A whole listing: the images to mirror, and those listed but impossible to store (kept as they are). */
+export interface Snapshot {
+  images: NormalisedImage[];
+  unstorable: { upstreamId: string; reason: string }[];
+}
+
 export interface SnapshotSource extends SourceRef {
   /** Every image of the source, in every state and of every type. Rejects rather than return part of it. */
-  listSnapshot(): Promise<NormalisedImage[]>;
+  listSnapshot(): Promise<Snapshot>;
   close(): Promise<void>;
+}
+
+/**
+ * The raw document goes into the image item under `raw`, so it may nest 30 levels (DynamoDB's limit is 32).
+ * An upstream image beyond what DynamoDB holds (deeper, an empty key, a number out of range) is set aside with
+ * the reason instead of failing the source's every run: it is still listed, so never tombstoned.
+ */
+const maxRawDepth = 30;
+
+export function toSnapshot(documents: readonly UpstreamDocument[]): Snapshot {
+  const snapshot: Snapshot = { images: [], unstorable: [] };
+  for (const document of documents) {
+    const problem = storabilityProblem(document.image, maxRawDepth);
+    if (problem) snapshot.unstorable.push({ upstreamId: document.image.id, reason: `${["raw", ...problem.path].join(".")}: ${problem.message}` });
+    else snapshot.images.push(normaliseImage(document));
+  }
+  return snapshot;
 }
 
 /** Retries are logged with the error's safe fields only (never request headers, so never credentials). */
@@ -40,7 +64,7 @@ export function tritonSource(config: TritonSourceConfig): SnapshotSource {
         client.listImages({ state: "all" }),
         client.listImages({ state: "all", type: "docker" }),
       ]);
-      return [...images, ...docker].map((image) => normaliseImage({ provider: "triton", image }));
+      return toSnapshot([...images, ...docker].map((image) => ({ provider: "triton", image })));
     },
     close: () => client.close(),
   };
@@ -54,7 +78,7 @@ export function coxedgeSource(config: CoxEdgeSourceConfig): SnapshotSource {
     async listSnapshot() {
       // No imageType: default and custom images together.
       const images = await client.listImages();
-      return images.map((image) => normaliseImage({ provider: "coxedge", image }));
+      return toSnapshot(images.map((image) => ({ provider: "coxedge", image })));
     },
     close: () => client.close(),
   };
