@@ -129,11 +129,28 @@ export function apiThrottle(env: Record<string, string | undefined> = process.en
   return { burst: setting("IMAGESYNC_API_THROTTLE_BURST", 200, 5000), rate: setting("IMAGESYNC_API_THROTTLE_RATE", 100, 10_000) };
 }
 
+const rateExpression = /^rate\((\d+) (minute|minutes|hour|hours|day|days)\)$/;
+const unitSeconds = { minute: 60, hour: 3600, day: 86_400 } as const;
+
+/**
+ * The seconds a schedule's `rate(...)` expression stands for; undefined for anything else (a `cron(...)`).
+ * Throws for a rate EventBridge would refuse (`rate(0 minutes)`, `rate(1 minutes)`, `rate(5 minute)`).
+ */
+export function rateSeconds(expression: string): number | undefined {
+  const match = rateExpression.exec(expression.trim());
+  if (!match) return undefined;
+  const value = Number(match[1]);
+  if (value < 1 || (value !== 1) !== match[2]?.endsWith("s")) {
+    throw new Error(`invalid rate expression "${expression}": use "rate(1 minute)" or "rate(N minutes)"`);
+  }
+  return value * unitSeconds[(match[2] as string).replace(/s$/, "") as keyof typeof unitSeconds];
+}
+
 /** The seconds between a provider's scheduled syncs: from its `rate(...)`, or IMAGESYNC_SYNC_INTERVAL_SECONDS for a cron schedule. */
 export function syncIntervalSeconds(provider: Provider, env: Record<string, string | undefined> = process.env): number {
   const schedule = syncSchedule(provider, env);
-  const rate = /^rate\((\d+) (minute|minutes|hour|hours|day|days)\)$/.exec(schedule);
-  if (rate) return Number(rate[1]) * { minute: 60, hour: 3600, day: 86_400 }[rate[2]?.replace(/s$/, "") as "minute" | "hour" | "day"];
+  const rate = rateSeconds(schedule);
+  if (rate !== undefined) return rate;
   const given = Number(env.IMAGESYNC_SYNC_INTERVAL_SECONDS);
   if (Number.isInteger(given) && given >= 60) return given;
   throw new Error(`${syncFunctions[provider].scheduleEnv} is "${schedule}": set IMAGESYNC_SYNC_INTERVAL_SECONDS (at least 60) to the seconds between its runs, for the sync alarms`);

@@ -3,22 +3,13 @@
  * the function receives the schedule's static input. Locally only `rate()` expressions are supported (a
  * `cron()` expression would need a calendar evaluator; set the rate form for local runs instead).
  */
+import { rateSeconds } from "../../core/resources";
 import { invoke, type FunctionSettings, type LambdaHandler } from "./lambda";
 
-const rateExpression = /^rate\((\d+) (minute|minutes|hour|hours|day|days)\)$/;
-const unitMs = { minute: 60_000, hour: 3_600_000, day: 86_400_000 } as const;
-
 export function rateToMs(expression: string): number {
-  const match = rateExpression.exec(expression.trim());
-  if (!match) {
-    throw new Error(`local schedules support rate(N minutes|hours|days) only, got "${expression}"`);
-  }
-  const value = Number(match[1]);
-  const unit = (match[2] as string).replace(/s$/, "") as keyof typeof unitMs;
-  if (value < 1 || (value !== 1) !== match[2]?.endsWith("s")) {
-    throw new Error(`invalid rate expression "${expression}": use "rate(1 minute)" or "rate(N minutes)"`);
-  }
-  return value * unitMs[unit];
+  const seconds = rateSeconds(expression);
+  if (seconds === undefined) throw new Error(`local schedules support rate(N minutes|hours|days) only, got "${expression}"`);
+  return seconds * 1000;
 }
 
 export interface Schedule {
