@@ -14,6 +14,7 @@ import { fileURLToPath } from "node:url";
 import type { DynamoDBRecord } from "aws-lambda";
 import { startDynamoDbLocal } from "../packages/local/dynamodb-local";
 import { provisionTable } from "../packages/local/provision";
+import { localSdkEnvironment } from "../packages/local/sdk-env";
 import { startTritonSimulator } from "../packages/simulators/triton/simulator";
 import { markdownTable } from "./table";
 
@@ -38,7 +39,7 @@ export async function run(): Promise<void> {
   const triton = await startTritonSimulator({ images, seed: images });
   // The Changes function and the sync read these, as on Lambda; set before their modules load.
   Object.assign(process.env, {
-    AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint, AWS_REGION: "us-east-1", AWS_ACCESS_KEY_ID: "local", AWS_SECRET_ACCESS_KEY: "local",
+    ...localSdkEnvironment({ dynamo: dynamo.endpoint }),
     IMAGESYNC_TABLE_NAME: "BenchChanges", IMAGESYNC_EVENTS_FILE: join(dataDir, "events.jsonl"),
     IMAGESYNC_TRITON_SOURCES: JSON.stringify([{ id: "triton-bench", datacenter: "bench", url: triton.url, account: triton.account, keyId: triton.keyId, privateKey: triton.privateKeyPem, timeoutMs: 60_000, maxAttempts: 1, concurrency: 4 }]),
   });

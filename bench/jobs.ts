@@ -18,6 +18,7 @@ import { startSqsLocal } from "../packages/local/sqs-local";
 import { startCoxEdgeSimulator, type CoxEdgeSimulator } from "../packages/simulators/coxedge/simulator";
 import { startTritonSimulator, type TritonSimulator } from "../packages/simulators/triton/simulator";
 import type { JobRecord } from "../packages/store/jobs";
+import { localSdkEnvironment } from "../packages/local/sdk-env";
 
 const jobCount = Number(process.env.IMAGESYNC_BENCH_JOBS ?? 200);
 const taskSeconds = (process.env.IMAGESYNC_BENCH_JOBS_TASK_SECONDS ?? "10").split(",").map(Number);
@@ -118,11 +119,7 @@ export async function run(): Promise<void> {
     startCoxEdgeSimulator({ catalog: { images: 0 } }),
   ]);
   Object.assign(process.env, {
-    AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
-    AWS_ENDPOINT_URL_SQS: sqs.endpoint,
-    AWS_REGION: "us-east-1",
-    AWS_ACCESS_KEY_ID: "local",
-    AWS_SECRET_ACCESS_KEY: "local",
+    ...localSdkEnvironment({ dynamo: dynamo.endpoint, sqs: sqs.endpoint }),
     IMAGESYNC_TABLE_NAME: "BenchJobsInventory",
     IMAGESYNC_TRITON_SOURCES: JSON.stringify([{ id: "triton-bench", datacenter: "local-1", url: triton.url, account: triton.account, keyId: triton.keyId, privateKey: triton.privateKeyPem }]),
     IMAGESYNC_COXEDGE_SOURCES: JSON.stringify([{ id: "coxedge-bench", baseUrl: coxedge.url, service: coxedge.service, environment: coxedge.environment, apiKey: coxedge.apiKey }]),

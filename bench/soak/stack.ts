@@ -17,6 +17,7 @@ import { startTritonSimulator, type TritonSimulator } from "../../packages/simul
 import { configuredTable, type Table } from "../../packages/store/table";
 import { coxedgeCatalog, tritonCatalog, type SoakSource } from "./catalogs";
 import { timings, type SoakSettings } from "./settings";
+import { localSdkEnvironment } from "../../packages/local/sdk-env";
 
 export const sourceIds = { triton: "triton-soak-central", tritonWest: "triton-soak-west", coxedge: "coxedge-soak" } as const;
 
@@ -78,13 +79,7 @@ async function startStorage(useRunningServers: boolean, stops: Stop[]): Promise<
   if (!useRunningServers) {
     const [dynamo, sqs] = await Promise.all([startDynamoDbLocal(), startSqsLocal()]);
     stops.push(dynamo.stop, sqs.stop);
-    Object.assign(process.env, {
-      AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
-      AWS_ENDPOINT_URL_SQS: sqs.endpoint,
-      AWS_REGION: process.env.AWS_REGION ?? "us-east-1",
-      AWS_ACCESS_KEY_ID: "local",
-      AWS_SECRET_ACCESS_KEY: "local",
-    });
+    Object.assign(process.env, localSdkEnvironment({ dynamo: dynamo.endpoint, sqs: sqs.endpoint }));
   } else if (!process.env.AWS_ENDPOINT_URL_DYNAMODB || !process.env.AWS_ENDPOINT_URL_SQS) {
     throw new Error("useRunningServers needs AWS_ENDPOINT_URL_DYNAMODB and AWS_ENDPOINT_URL_SQS");
   }

@@ -67,17 +67,18 @@ export const ImageListQuerySchema = z.strictObject({
 });
 export type ImageListQuery = z.output<typeof ImageListQuerySchema>;
 
-export const ImagePathSchema = z.strictObject({
-  provider: ProviderSchema,
-  // The id is the item's sort key, which DynamoDB caps at 1024 bytes (UTF-8), not characters.
-  id: z
+/** An upstream image id in a path: the item's sort key, which DynamoDB caps at 1024 bytes (UTF-8), not characters. */
+const imageIdParam = (description: string) =>
+  z
     .string()
     .min(1, "must not be empty")
     .max(1024, "is too long")
     .refine((id) => Buffer.byteLength(id) <= 1024, "is too long (at most 1024 bytes as UTF-8)")
-    .meta({
-      description: "Upstream image id. Cox Edge ids (`stackId/family/tag`) contain slashes: send them as they are.",
-    }),
+    .meta({ description });
+
+export const ImagePathSchema = z.strictObject({
+  provider: ProviderSchema,
+  id: imageIdParam("Upstream image id. Cox Edge ids (`stackId/family/tag`) contain slashes: send them as they are."),
 });
 
 export const ImageGetQuerySchema = z.strictObject({
@@ -297,15 +298,7 @@ export const HistoryQuerySchema = z.strictObject({
 
 export const HistoryPathSchema = z.strictObject({
   provider: ProviderSchema,
-  // The id is the item's sort key, which DynamoDB caps at 1024 bytes (UTF-8), not characters.
-  id: z
-    .string()
-    .min(1, "must not be empty")
-    .max(1024, "is too long")
-    .refine((id) => Buffer.byteLength(id) <= 1024, "is too long (at most 1024 bytes as UTF-8)")
-    .meta({
-    description: "Upstream image id. A Cox Edge id's slashes are sent as they are: `/images/coxedge/<stackId>/<family>/<tag>/history`.",
-  }),
+  id: imageIdParam("Upstream image id. A Cox Edge id's slashes are sent as they are: `/images/coxedge/<stackId>/<family>/<tag>/history`."),
 });
 
 export const ChangeSchema = z.object({

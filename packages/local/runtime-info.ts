@@ -6,6 +6,7 @@
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { z } from "zod";
+import { localSdkEnvironment } from "./sdk-env";
 
 /** Under the runtime's data dir: `.data` unless `npm start -- --data-dir` / IMAGESYNC_DATA_DIR say otherwise. */
 export function runtimeInfoPath(dataDir = process.env.IMAGESYNC_DATA_DIR ?? ".data"): string {
@@ -63,11 +64,7 @@ export function useRunningLocalRuntime(env: NodeJS.ProcessEnv = process.env): bo
   if (!info) return false;
   const read = (file: string) => readFileSync(file, "utf8");
   const defaults: Record<string, string> = {
-    AWS_ENDPOINT_URL_DYNAMODB: info.dynamoEndpoint,
-    AWS_ENDPOINT_URL_SQS: info.sqsEndpoint,
-    AWS_REGION: info.region,
-    AWS_ACCESS_KEY_ID: "local",
-    AWS_SECRET_ACCESS_KEY: "local",
+    ...localSdkEnvironment({ dynamo: info.dynamoEndpoint, sqs: info.sqsEndpoint, region: info.region }),
     IMAGESYNC_API_URL: info.apiUrl,
     IMAGESYNC_TABLE_NAME: info.tableName,
     IMAGESYNC_JOB_QUEUE_URL: info.jobQueueUrl,

@@ -32,6 +32,7 @@ import { startDynamoDbLocal } from "./dynamodb-local";
 import { provisionQueues, provisionTable, type JobQueueUrls } from "./provision";
 import { removeRuntimeInfo, writeRuntimeInfo } from "./runtime-info";
 import { startSqsLocal } from "./sqs-local";
+import { localSdkEnvironment } from "./sdk-env";
 
 export interface LocalRuntimeOptions {
   /** Throwaway DynamoDB data instead of files under `dataDir`. */
@@ -117,13 +118,7 @@ async function startServers(options: LocalRuntimeOptions, stops: Stop[]): Promis
     startSqsLocal({ port: options.sqsPort }),
   ]);
   stops.push(dynamo.stop, sqsServer.stop);
-  Object.assign(process.env, {
-    AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
-    AWS_ENDPOINT_URL_SQS: sqsServer.endpoint,
-    AWS_REGION: process.env.AWS_REGION ?? "us-east-1",
-    AWS_ACCESS_KEY_ID: "local",
-    AWS_SECRET_ACCESS_KEY: "local",
-  });
+  Object.assign(process.env, localSdkEnvironment({ dynamo: dynamo.endpoint, sqs: sqsServer.endpoint }));
   const { dynamoClient, sqsClient } = await import("../core/aws");
   await provisionTable(dynamoClient(), inventoryTable.name);
   const queues = await provisionQueues(sqsClient());
