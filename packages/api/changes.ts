@@ -1,5 +1,5 @@
 /** GET /changes and GET /images/{provider}/{id}/history: what changed, when and why (packages/changes). */
-import { z } from "zod";
+import * as z from "../core/zod";
 import type { ChangeRecord } from "../store/changes";
 import type { Provider } from "../core/resources";
 import { imageHistory, listChanges, type ChangePosition } from "../store/changes";
@@ -9,7 +9,7 @@ import type { ApiContext } from "./route";
 import { defineRoute } from "./route";
 import { ChangeListQuerySchema, ChangeListSchema, changeView, HistoryPathSchema, HistoryQuerySchema, type ChangeList } from "./schemas";
 
-const ChangePositionSchema = z.strictObject({ before: z.string().min(1) });
+const ChangePositionSchema = z.strictObject({ before: z.string().check(z.minLength(1)) });
 
 export const listChangesRoute = defineRoute({
   tag: "changes",

@@ -5,12 +5,12 @@
  * unless this service issued it.
  */
 import { createHmac, timingSafeEqual } from "node:crypto";
-import { z } from "zod";
+import * as z from "../core/zod";
 import { invalidParam } from "./problem";
 
 export interface CursorCodec {
   encode(position: unknown, scope: string): string;
-  decode<S extends z.ZodType>(cursor: string, scope: string, schema: S): z.output<S>;
+  decode<S extends z.core.$ZodType>(cursor: string, scope: string, schema: S): z.output<S>;
 }
 
 export function cursorCodec(secret: string): CursorCodec {
@@ -29,7 +29,7 @@ export function cursorCodec(secret: string): CursorCodec {
       if (rest.length || presented.length !== expected.length || !timingSafeEqual(presented, expected)) {
         throw invalidParam("query", "cursor", "not a cursor issued for this query (tampered, truncated or from other filters)");
       }
-      const position = schema.safeParse(JSON.parse(json));
+      const position = z.safeParse(schema, JSON.parse(json));
       // Only reachable if this service changed its cursor format: the signature is ours.
       if (!position.success) throw invalidParam("query", "cursor", "cursor is from an incompatible version; start again without it");
       return position.data;

@@ -1,5 +1,5 @@
 /** GET /images and GET /images/{provider}/{id+}: the cross-provider inventory. */
-import { z } from "zod";
+import * as z from "../core/zod";
 import type { Provider } from "../core/resources";
 import { effectiveLastSeenAt, type ImageItem } from "../store/inventory";
 import { getImages, listImages, type ImageFilter, type ImageSummaryItem } from "../store/inventory-queries";
@@ -22,7 +22,7 @@ import {
 } from "./schemas";
 
 /** Where a listing continues: (segment, last key) from the store, signed into the cursor. */
-const PositionSchema = z.strictObject({ segment: z.number().int().min(0), key: z.record(z.string(), z.string()).optional() });
+const PositionSchema = z.strictObject({ segment: z.number().check(z.int(), z.gte(0)), key: z.optional(z.record(z.string(), z.string())) });
 
 /** Cox Edge's own filter names are aliases of the common view, restricted to Cox Edge images. */
 function toFilter(query: ListQuery): ImageFilter {

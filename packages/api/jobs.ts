@@ -1,5 +1,5 @@
 /** POST /jobs, GET /jobs, GET /jobs/{id}: image jobs, through the jobs domain (same schema as the queue). */
-import { z } from "zod";
+import type * as z from "../core/zod";
 import { sqsClient } from "../core/aws";
 import type { ConfigLoader } from "../core/config";
 import { getJob, JobConflictError, JobIdSchema, JobListPositionSchema, listJobs, submitJob, type JobsContext } from "../jobs";

@@ -3,7 +3,7 @@
  * responses from the same zod schemas the router validates with (zod's JSON Schema output is draft 2020-12,
  * OpenAPI 3.1's dialect).
  */
-import { z } from "zod";
+import * as z from "../core/zod";
 import { apiRoutes } from "../core/resources";
 import type { ParamLocation } from "./problem";
 import type { ApiRoute, RouteSpec } from "./route";
@@ -11,14 +11,14 @@ import { ProblemSchema } from "./schemas";
 
 type JsonSchema = Record<string, unknown>;
 
-function jsonSchema(schema: z.ZodType, io: "input" | "output"): JsonSchema {
+function jsonSchema(schema: z.ZodMiniType, io: "input" | "output"): JsonSchema {
   const { $schema: _dialect, ...rest } = z.toJSONSchema(schema, { io, unrepresentable: "any" }) as JsonSchema;
   return rest;
 }
 
-function parameters(location: ParamLocation, schema: z.ZodType | undefined): object[] {
-  if (!(schema instanceof z.ZodObject)) return [];
-  return Object.entries(schema.shape as Record<string, z.ZodType>).map(([name, field]) => {
+function parameters(location: ParamLocation, schema: z.ZodMiniType | undefined): object[] {
+  if (!(schema instanceof z.ZodMiniObject)) return [];
+  return Object.entries(schema.shape as Record<string, z.ZodMiniType>).map(([name, field]) => {
     const { description, ...fieldSchema } = jsonSchema(field, "input");
     return {
       name,

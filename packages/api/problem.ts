@@ -2,8 +2,7 @@
  * RFC 9457 problem details. Every error the API answers is one of these, as `application/problem+json`;
  * validation problems list each offending parameter in `invalidParams` (name, where it was, why).
  */
-import type { z } from "zod";
-import { fieldIssues } from "../core/issues";
+import { fieldIssues, type ValidationError } from "../core/issues";
 
 export type ParamLocation = "query" | "path" | "body" | "header";
 
@@ -60,7 +59,7 @@ export function invalidParam(location: ParamLocation, name: string, reason: stri
 }
 
 /** One entry per offending field; a field path inside a body reads like `params.imageId`. */
-export function fromZodError(location: ParamLocation, error: z.ZodError): ApiProblem {
+export function fromZodError(location: ParamLocation, error: ValidationError): ApiProblem {
   const params: InvalidParam[] = fieldIssues(error, { unknownKeys: "each" }).map(({ path, message }) => ({
     name: path || "(root)",
     in: location,

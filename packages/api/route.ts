@@ -1,5 +1,5 @@
 /** How a route is declared: its inputs as zod schemas (validated by the router, documented by OpenAPI). */
-import type { z } from "zod";
+import type * as z from "../core/zod";
 import type { ConfigLoader, TokenScope } from "../core/config";
 import type { apiRoutes } from "../core/resources";
 import type { Caller } from "./auth";
@@ -8,7 +8,7 @@ import type { ApiResult } from "./http";
 
 export type ApiRoute = (typeof apiRoutes)[number];
 
-type Output<S> = S extends z.ZodType ? z.output<S> : undefined;
+type Output<S> = S extends z.ZodMiniType ? z.output<S> : undefined;
 
 export interface ApiContext {
   config: ConfigLoader;
@@ -20,12 +20,12 @@ export interface ApiContext {
 
 export interface ResponseSpec {
   description: string;
-  schema?: z.ZodType;
+  schema?: z.ZodMiniType;
   /** Response header name → description. */
   headers?: Record<string, string>;
 }
 
-export interface RouteSpec<Q = z.ZodType | undefined, P = z.ZodType | undefined, B = z.ZodType | undefined> {
+export interface RouteSpec<Q = z.ZodMiniType | undefined, P = z.ZodMiniType | undefined, B = z.ZodMiniType | undefined> {
   summary: string;
   description?: string;
   tag: string;
@@ -45,7 +45,7 @@ export interface RouteSpec<Q = z.ZodType | undefined, P = z.ZodType | undefined,
   handle(input: { query: Output<Q>; path: Output<P>; body: Output<B>; headers: Record<string, string | undefined> }, context: ApiContext): Promise<ApiResult>;
 }
 
-export function defineRoute<Q extends z.ZodType | undefined = undefined, P extends z.ZodType | undefined = undefined, B extends z.ZodType | undefined = undefined>(
+export function defineRoute<Q extends z.ZodMiniType | undefined = undefined, P extends z.ZodMiniType | undefined = undefined, B extends z.ZodMiniType | undefined = undefined>(
   spec: RouteSpec<Q, P, B>,
 ): RouteSpec<Q, P, B> {
   return spec;

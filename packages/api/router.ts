@@ -4,7 +4,7 @@
  * before a route sees them, and results become JSON with an ETag (304 on If-None-Match) or problem+json.
  */
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
-import type { z } from "zod";
+import type * as z from "../core/zod";
 import { ConfigLoader } from "../core/config";
 import { logger } from "../core/observability";
 import { bearerAuthenticator, requireScope, type Caller } from "./auth";
@@ -28,7 +28,7 @@ export interface ApiHandlerOptions {
 
 const readHeaders = { "content-type": "application/json", "cache-control": "private, no-cache" };
 
-function validate(location: ParamLocation, schema: z.ZodType | undefined, input: unknown): unknown {
+function validate(location: ParamLocation, schema: z.ZodMiniType | undefined, input: unknown): unknown {
   if (!schema) return undefined;
   const parsed = schema.safeParse(input);
   if (!parsed.success) throw fromZodError(location, parsed.error);

@@ -2,7 +2,7 @@
  * The API's inputs and outputs as zod schemas. Inputs are validated with them (router); outputs are typed
  * by them and both are turned into the OpenAPI document (openapi.ts), so code and document cannot drift.
  */
-import { z } from "zod";
+import * as z from "../core/zod";
 import { providers } from "../core/resources";
 import { JobIdSchema, JobMessageSchema } from "../jobs/schema";
 import { jobStates, type JobRecord, type JobState } from "../jobs";
@@ -11,59 +11,59 @@ import type { CommonState } from "../store/normalise";
 import type { LatestRun, SyncRun } from "../store/runs";
 
 const text = (description: string) =>
-  z.string().min(1, "must not be empty").max(256, "must be at most 256 characters").meta({ description });
+  z.string().check(z.minLength(1, "must not be empty"), z.maxLength(256, "must be at most 256 characters"), z.describe(description));
 
 const limit = (max: number, fallback: number) =>
-  z.coerce
-    .number({ error: "must be an integer" })
-    .int("must be an integer")
-    .min(1, "must be at least 1")
-    .max(max, `must be at most ${max}`)
-    .default(fallback)
-    .meta({ description: `Page size, 1-${max}.` });
+  z
+    ._default(
+      z.coerce
+        .number({ error: "must be an integer" })
+        .check(z.int("must be an integer"), z.gte(1, "must be at least 1"), z.lte(max, `must be at most ${max}`)),
+      fallback,
+    )
+    .check(z.describe(`Page size, 1-${max}.`));
 
 const CursorSchema = z
   .string()
-  .min(1, "must not be empty")
-  .max(4096, "is too long")
-  .meta({ description: "The `nextCursor` of the previous page, verbatim; only valid with the same filters." });
+  .check(
+    z.minLength(1, "must not be empty"),
+    z.maxLength(4096, "is too long"),
+    z.describe("The `nextCursor` of the previous page, verbatim; only valid with the same filters."),
+  );
 
 const ProviderSchema = z.enum(providers, { error: `must be one of ${providers.join(", ")}` });
-const SourceIdSchema = z.string().min(1, "must not be empty").max(100, "must be at most 100 characters");
-const TimestampSchema = z.string().meta({ format: "date-time" });
+const SourceIdSchema = z.string().check(z.minLength(1, "must not be empty"), z.maxLength(100, "must be at most 100 characters"));
+const TimestampSchema = z.string().check(z.meta({ format: "date-time" }));
+/** An integer in an output document. */
+const int = () => z.number().check(z.int());
 
 export const commonStates = ["active", "creating", "failed", "disabled", "unactivated", "unknown"] as const satisfies readonly CommonState[];
 export const imageStateFilters = ["present", "removed", "all", ...commonStates] as const;
 
 export const ImageListQuerySchema = z.strictObject({
-  provider: ProviderSchema.optional().meta({ description: "Only this provider's images." }),
-  source: SourceIdSchema.optional().meta({ description: "Only this source's images (a configured source id)." }),
-  name: text("Exact name, or `~text` for names containing text (case-sensitive). Cox Edge names are families.").optional(),
-  os: text("Triton os (smartos, linux, windows, ...); for Cox Edge images, the family.").optional(),
-  version: text("Triton version; for Cox Edge images, the tag.").optional(),
+  provider: z.optional(ProviderSchema).check(z.describe("Only this provider's images.")),
+  source: z.optional(SourceIdSchema).check(z.describe("Only this source's images (a configured source id).")),
+  name: z.optional(text("Exact name, or `~text` for names containing text (case-sensitive). Cox Edge names are families.")),
+  os: z.optional(text("Triton os (smartos, linux, windows, ...); for Cox Edge images, the family.")),
+  version: z.optional(text("Triton version; for Cox Edge images, the tag.")),
   public: z
-    .enum(["true", "false"], { error: "must be true or false" })
-    .transform((value) => value === "true")
-    .optional()
-    .meta({ description: "Public images (Triton `public`; Cox Edge default images) or not." }),
-  state: z
-    .enum(imageStateFilters, { error: `must be one of ${imageStateFilters.join(", ")}` })
-    .default("present")
-    .meta({
-      description:
-        "`present` (default): images in their source's latest listing; `removed`: tombstones; `all`: both; " +
+    .optional(z.pipe(z.enum(["true", "false"], { error: "must be true or false" }), z.transform((value) => value === "true")))
+    .check(z.describe("Public images (Triton `public`; Cox Edge default images) or not.")),
+  state: z._default(z.enum(imageStateFilters, { error: `must be one of ${imageStateFilters.join(", ")}` }), "present").check(
+    z.describe(
+      "`present` (default): images in their source's latest listing; `removed`: tombstones; `all`: both; " +
         "a lifecycle state (`active`, ...) selects present images in that state.",
-    }),
-  owner: text("Triton owner account uuid; Cox Edge stack id.").optional(),
-  type: text("Triton image type (zone-dataset, zvol, docker, ...); Cox Edge default or custom.").optional(),
+    ),
+  ),
+  owner: z.optional(text("Triton owner account uuid; Cox Edge stack id.")),
+  type: z.optional(text("Triton image type (zone-dataset, zvol, docker, ...); Cox Edge default or custom.")),
   imageType: z
-    .enum(["default", "custom"], { error: "must be default or custom" })
-    .optional()
-    .meta({ description: "Cox Edge images only: StackPath's default images or the environment's custom ones." }),
-  family: text("Cox Edge images only: this family.").optional(),
-  tag: text("Cox Edge images only: this tag.").optional(),
+    .optional(z.enum(["default", "custom"], { error: "must be default or custom" }))
+    .check(z.describe("Cox Edge images only: StackPath's default images or the environment's custom ones.")),
+  family: z.optional(text("Cox Edge images only: this family.")),
+  tag: z.optional(text("Cox Edge images only: this tag.")),
   limit: limit(1000, 100),
-  cursor: CursorSchema.optional(),
+  cursor: z.optional(CursorSchema),
 });
 export type ImageListQuery = z.output<typeof ImageListQuerySchema>;
 
@@ -71,10 +71,12 @@ export type ImageListQuery = z.output<typeof ImageListQuerySchema>;
 const imageIdParam = (description: string) =>
   z
     .string()
-    .min(1, "must not be empty")
-    .max(1024, "is too long")
-    .refine((id) => Buffer.byteLength(id) <= 1024, "is too long (at most 1024 bytes as UTF-8)")
-    .meta({ description });
+    .check(
+      z.minLength(1, "must not be empty"),
+      z.maxLength(1024, "is too long"),
+      z.refine((id) => Buffer.byteLength(id) <= 1024, "is too long (at most 1024 bytes as UTF-8)"),
+      z.describe(description),
+    );
 
 export const ImagePathSchema = z.strictObject({
   provider: ProviderSchema,
@@ -82,23 +84,23 @@ export const ImagePathSchema = z.strictObject({
 });
 
 export const ImageGetQuerySchema = z.strictObject({
-  source: SourceIdSchema.optional().meta({
-    description: "Which source's record to return; by default the first source (by id) where the image is present.",
-  }),
+  source: z
+    .optional(SourceIdSchema)
+    .check(z.describe("Which source's record to return; by default the first source (by id) where the image is present.")),
   // A Cox Edge history request arrives on this route (its id has slashes): its paging parameters too.
-  limit: limit(100, 50).optional().meta({ description: "Only for `/images/coxedge/<id>/history`: page size." }),
-  cursor: CursorSchema.optional().meta({ description: "Only for `/images/coxedge/<id>/history`: the next page." }),
+  limit: z.optional(limit(100, 50)).check(z.describe("Only for `/images/coxedge/<id>/history`: page size.")),
+  cursor: z.optional(CursorSchema).check(z.describe("Only for `/images/coxedge/<id>/history`: the next page.")),
 });
 
 export const SourcePathSchema = z.strictObject({ id: SourceIdSchema });
-export const RunListQuerySchema = z.strictObject({ limit: limit(100, 20), cursor: CursorSchema.optional() });
+export const RunListQuerySchema = z.strictObject({ limit: limit(100, 20), cursor: z.optional(CursorSchema) });
 
 export const JobPathSchema = z.strictObject({ id: JobIdSchema });
 export const JobListQuerySchema = z.strictObject({
-  state: z.enum(jobStates, { error: `must be one of ${jobStates.join(", ")}` }).optional(),
-  provider: ProviderSchema.optional(),
+  state: z.optional(z.enum(jobStates, { error: `must be one of ${jobStates.join(", ")}` })),
+  provider: z.optional(ProviderSchema),
   limit: limit(100, 20),
-  cursor: CursorSchema.optional(),
+  cursor: z.optional(CursorSchema),
 });
 
 export { JobMessageSchema };
@@ -108,51 +110,49 @@ export const ImageSummarySchema = z.object({
   source: z.string(),
   id: z.string(),
   name: z.string(),
-  version: z.string().meta({ description: "Triton version; Cox Edge tag." }),
-  os: z.string().optional().meta({ description: "Triton os; Cox Edge family." }),
-  type: z.string().optional().meta({ description: "Triton type; Cox Edge default or custom." }),
+  version: z.string().check(z.describe("Triton version; Cox Edge tag.")),
+  os: z.optional(z.string()).check(z.describe("Triton os; Cox Edge family.")),
+  type: z.optional(z.string()).check(z.describe("Triton type; Cox Edge default or custom.")),
   state: z.enum(commonStates),
-  status: z.string().optional().meta({ description: "The upstream's own state word (Triton state, Cox Edge status)." }),
-  public: z.boolean().optional(),
-  owner: z.string().optional(),
-  createdAt: TimestampSchema.optional(),
-  publishedAt: TimestampSchema.optional(),
+  status: z.optional(z.string()).check(z.describe("The upstream's own state word (Triton state, Cox Edge status).")),
+  public: z.optional(z.boolean()),
+  owner: z.optional(z.string()),
+  createdAt: z.optional(TimestampSchema),
+  publishedAt: z.optional(TimestampSchema),
   firstSeenAt: TimestampSchema,
-  lastSeenAt: TimestampSchema.meta({ description: "Last sync (or job) that found the image present." }),
+  lastSeenAt: TimestampSchema.check(z.describe("Last sync (or job) that found the image present.")),
   lastChangedAt: TimestampSchema,
-  removedAt: TimestampSchema.optional().meta({ description: "Set on tombstones: when the image was found gone." }),
+  removedAt: z.optional(TimestampSchema).check(z.describe("Set on tombstones: when the image was found gone.")),
 });
 export type ImageSummary = z.output<typeof ImageSummarySchema>;
 
 export const ImageListSchema = z.object({
   items: z.array(ImageSummarySchema),
-  nextCursor: z.string().optional().meta({
-    description: "Present while more may follow (a page can be short, even empty, and still have one).",
-  }),
+  nextCursor: z.optional(z.string()).check(z.describe("Present while more may follow (a page can be short, even empty, and still have one).")),
 });
 export type ImageList = z.output<typeof ImageListSchema>;
 
-export const ImageDetailSchema = ImageSummarySchema.extend({
-  description: z.string().optional(),
-  requirements: z.record(z.string(), z.unknown()).optional(),
-  tags: z.record(z.string(), z.unknown()).optional(),
-  files: z.array(z.object({ compression: z.string(), sha1: z.string(), size: z.number() })).optional(),
+export const ImageDetailSchema = z.extend(ImageSummarySchema, {
+  description: z.optional(z.string()),
+  requirements: z.optional(z.record(z.string(), z.unknown())),
+  tags: z.optional(z.record(z.string(), z.unknown())),
+  files: z.optional(z.array(z.object({ compression: z.string(), sha1: z.string(), size: z.number() }))),
   contentHash: z.string(),
-  expiresAt: z.number().int().optional().meta({ description: "Tombstones: epoch seconds when the record is deleted." }),
-  raw: z.record(z.string(), z.unknown()).meta({ description: "The upstream document as last read." }),
+  expiresAt: z.optional(int()).check(z.describe("Tombstones: epoch seconds when the record is deleted.")),
+  raw: z.record(z.string(), z.unknown()).check(z.describe("The upstream document as last read.")),
   seenIn: z
-    .array(z.object({ source: z.string(), removedAt: TimestampSchema.optional() }))
-    .meta({ description: "Every configured source holding a record of this image id." }),
+    .array(z.object({ source: z.string(), removedAt: z.optional(TimestampSchema) }))
+    .check(z.describe("Every configured source holding a record of this image id.")),
 });
 export type ImageDetail = z.output<typeof ImageDetailSchema>;
 
 const RunCounts = z.object({
-  seen: z.number().int(),
-  added: z.number().int(),
-  changed: z.number().int(),
-  removed: z.number().int(),
-  revived: z.number().int(),
-  unchanged: z.number().int(),
+  seen: int(),
+  added: int(),
+  changed: int(),
+  removed: int(),
+  revived: int(),
+  unchanged: int(),
 });
 
 export const SyncRunSchema = z.object({
@@ -164,76 +164,75 @@ export const SyncRunSchema = z.object({
   startedAt: TimestampSchema,
   finishedAt: TimestampSchema,
   durationMs: z.number(),
-  snapshotAt: TimestampSchema.optional(),
-  upstreamMs: z.number().optional(),
+  snapshotAt: z.optional(TimestampSchema),
+  upstreamMs: z.optional(z.number()),
   counts: RunCounts,
-  writes: z.number().int(),
-  superseded: z.number().int(),
-  error: z.string().optional(),
+  writes: int(),
+  superseded: int(),
+  error: z.optional(z.string()),
   unstorable: z
-    .object({ count: z.number().int(), first: z.string() })
-    .optional()
-    .meta({ description: "Listed images DynamoDB cannot hold (too deep, an empty key, a number out of range): left as they are, never tombstoned." }),
-}) satisfies z.ZodType<SyncRun>;
+    .optional(z.object({ count: int(), first: z.string() }))
+    .check(z.describe("Listed images DynamoDB cannot hold (too deep, an empty key, a number out of range): left as they are, never tombstoned.")),
+}) satisfies z.ZodMiniType<SyncRun>;
 
-const LatestRunSchema = SyncRunSchema.extend({
-  lastOkRunId: z.string().optional(),
-  lastOkAt: TimestampSchema.optional(),
-  lastOkSnapshotAt: TimestampSchema.optional(),
-  consecutiveFailures: z.number().int().optional().meta({ description: "Failed runs since the last successful one." }),
-  firstRunAt: TimestampSchema.optional(),
-}) satisfies z.ZodType<LatestRun>;
+const LatestRunSchema = z.extend(SyncRunSchema, {
+  lastOkRunId: z.optional(z.string()),
+  lastOkAt: z.optional(TimestampSchema),
+  lastOkSnapshotAt: z.optional(TimestampSchema),
+  consecutiveFailures: z.optional(int()).check(z.describe("Failed runs since the last successful one.")),
+  firstRunAt: z.optional(TimestampSchema),
+}) satisfies z.ZodMiniType<LatestRun>;
 
 export const SourceSchema = z.object({
   id: z.string(),
   provider: z.enum(providers),
   /** Triton */
-  datacenter: z.string().optional(),
-  url: z.string().optional(),
-  account: z.string().optional(),
+  datacenter: z.optional(z.string()),
+  url: z.optional(z.string()),
+  account: z.optional(z.string()),
   /** Cox Edge */
-  baseUrl: z.string().optional(),
-  service: z.string().optional(),
-  environment: z.string().optional(),
-  organizationId: z.string().optional(),
-  latestRun: LatestRunSchema.nullable().meta({ description: "The last finished sync run with its counts; null before the first." }),
+  baseUrl: z.optional(z.string()),
+  service: z.optional(z.string()),
+  environment: z.optional(z.string()),
+  organizationId: z.optional(z.string()),
+  latestRun: z.nullable(LatestRunSchema).check(z.describe("The last finished sync run with its counts; null before the first.")),
 });
 export type Source = z.output<typeof SourceSchema>;
 
 export const SourceListSchema = z.object({ items: z.array(SourceSchema) });
 export type SourceList = z.output<typeof SourceListSchema>;
-export const RunListSchema = z.object({ items: z.array(SyncRunSchema), nextCursor: z.string().optional() });
+export const RunListSchema = z.object({ items: z.array(SyncRunSchema), nextCursor: z.optional(z.string()) });
 
 const JobErrorSchema = z.object({
   code: z.string(),
   message: z.string(),
-  status: z.number().int().optional(),
-  upstreamCode: z.string().optional(),
-  upstreamMessage: z.string().optional(),
-  requestId: z.string().optional(),
+  status: z.optional(int()),
+  upstreamCode: z.optional(z.string()),
+  upstreamMessage: z.optional(z.string()),
+  requestId: z.optional(z.string()),
 });
 
 export const JobSchema = z.object({
   jobId: z.string(),
   state: z.enum(jobStates),
-  request: JobMessageSchema.optional().meta({ description: "What the job does (absent on the record of a rejected message)." }),
-  attempts: z.number().int(),
-  polls: z.number().int(),
+  request: z.optional(JobMessageSchema).check(z.describe("What the job does (absent on the record of a rejected message).")),
+  attempts: int(),
+  polls: int(),
   createdAt: TimestampSchema,
   updatedAt: TimestampSchema,
-  submittedAt: TimestampSchema.optional(),
-  finishedAt: TimestampSchema.optional(),
-  deadlineAt: TimestampSchema.optional(),
-  nextCheckAt: TimestampSchema.optional(),
-  upstream: z.object({ imageId: z.string().optional(), taskId: z.string().optional() }).optional(),
-  result: z
-    .object({
+  submittedAt: z.optional(TimestampSchema),
+  finishedAt: z.optional(TimestampSchema),
+  deadlineAt: z.optional(TimestampSchema),
+  nextCheckAt: z.optional(TimestampSchema),
+  upstream: z.optional(z.object({ imageId: z.optional(z.string()), taskId: z.optional(z.string()) })),
+  result: z.optional(
+    z.object({
       imageId: z.string(),
-      export: z.object({ manta_url: z.string(), image_path: z.string(), manifest_path: z.string() }).optional(),
-    })
-    .optional(),
-  error: JobErrorSchema.optional(),
-  lastError: JobErrorSchema.optional(),
+      export: z.optional(z.object({ manta_url: z.string(), image_path: z.string(), manifest_path: z.string() })),
+    }),
+  ),
+  error: z.optional(JobErrorSchema),
+  lastError: z.optional(JobErrorSchema),
 });
 export type Job = z.output<typeof JobSchema>;
 
@@ -246,54 +245,54 @@ export function jobView(job: JobRecord): Job {
   };
 }
 
-export const JobListSchema = z.object({ items: z.array(JobSchema), nextCursor: z.string().optional() });
+export const JobListSchema = z.object({ items: z.array(JobSchema), nextCursor: z.optional(z.string()) });
 export type JobList = z.output<typeof JobListSchema>;
 export const JobAcceptedSchema = z.object({
   jobId: z.string(),
-  state: z.enum(jobStates) as z.ZodType<JobState>,
-  created: z.boolean().meta({ description: "false when a job with this id already existed (idempotent resubmission)." }),
-  location: z.string().meta({ description: "Where its state is: GET /jobs/{jobId}." }),
+  state: z.enum(jobStates) as z.ZodMiniType<JobState>,
+  created: z.boolean().check(z.describe("false when a job with this id already existed (idempotent resubmission).")),
+  location: z.string().check(z.describe("Where its state is: GET /jobs/{jobId}.")),
 });
 export type JobAccepted = z.output<typeof JobAcceptedSchema>;
 
 export const ProblemSchema = z.object({
   type: z.string(),
   title: z.string(),
-  status: z.number().int(),
+  status: int(),
   detail: z.string(),
-  invalidParams: z
-    .array(z.object({ name: z.string(), in: z.enum(["query", "path", "body", "header"]), reason: z.string() }))
-    .optional(),
+  invalidParams: z.optional(z.array(z.object({ name: z.string(), in: z.enum(["query", "path", "body", "header"]), reason: z.string() }))),
 });
 
 export const HealthSchema = z.object({ status: z.literal("ok") });
 
 const isoTime = (description: string) =>
-  z.iso.datetime({ offset: true, error: "must be an ISO-8601 time like 2026-05-01T12:00:00Z" }).meta({ description });
+  z.iso.datetime({ offset: true, error: "must be an ISO-8601 time like 2026-05-01T12:00:00Z" }).check(z.describe(description));
 
-export const ChangeListQuerySchema = z
-  .strictObject({
-    since: isoTime("Oldest change to return (inclusive). Default: 7 days before `until`.").optional(),
-    until: isoTime("Newest change to return (exclusive). Default: now.").optional(),
-    provider: ProviderSchema.optional(),
-    source: SourceIdSchema.optional(),
-    kind: z.enum(changeKinds, { error: `must be one of ${changeKinds.join(", ")}` }).optional(),
+export const ChangeListQuerySchema = z.pipe(
+  z.strictObject({
+    since: z.optional(isoTime("Oldest change to return (inclusive). Default: 7 days before `until`.")),
+    until: z.optional(isoTime("Newest change to return (exclusive). Default: now.")),
+    provider: z.optional(ProviderSchema),
+    source: z.optional(SourceIdSchema),
+    kind: z.optional(z.enum(changeKinds, { error: `must be one of ${changeKinds.join(", ")}` })),
     limit: limit(100, 50),
-    cursor: CursorSchema.optional(),
-  })
-  .transform((query, context) => {
+    cursor: z.optional(CursorSchema),
+  }),
+  z.transform((query, context) => {
     const until = new Date(query.until ?? Date.now());
     const since = query.since === undefined ? new Date(until.getTime() - 7 * 86_400_000) : new Date(query.since);
-    if (since >= until) context.addIssue({ code: "custom", path: ["since"], message: "must be before until" });
-    else if (until.getTime() - since.getTime() > 366 * 86_400_000) context.addIssue({ code: "custom", path: ["since"], message: "must be at most 366 days before until" });
+    const problem =
+      since >= until ? "must be before until" : until.getTime() - since.getTime() > 366 * 86_400_000 ? "must be at most 366 days before until" : undefined;
+    if (problem) context.issues.push({ code: "custom", path: ["since"], message: problem, input: query });
     return { ...query, since: since.toISOString(), until: until.toISOString() };
-  });
+  }),
+);
 export type ChangeListQuery = z.output<typeof ChangeListQuerySchema>;
 
 export const HistoryQuerySchema = z.strictObject({
-  source: SourceIdSchema.optional().meta({ description: "Only this source's record of the image; by default every source's, merged." }),
+  source: z.optional(SourceIdSchema).check(z.describe("Only this source's record of the image; by default every source's, merged.")),
   limit: limit(100, 50),
-  cursor: CursorSchema.optional(),
+  cursor: z.optional(CursorSchema),
 });
 
 export const HistoryPathSchema = z.strictObject({
@@ -302,8 +301,8 @@ export const HistoryPathSchema = z.strictObject({
 });
 
 export const ChangeSchema = z.object({
-  id: z.string().meta({ description: "The change's id (the table stream event it was made from)." }),
-  at: TimestampSchema.meta({ description: "When the change was observed upstream." }),
+  id: z.string().check(z.describe("The change's id (the table stream event it was made from).")),
+  at: TimestampSchema.check(z.describe("When the change was observed upstream.")),
   kind: z.enum(changeKinds),
   provider: z.enum(providers),
   source: z.string(),
@@ -311,16 +310,16 @@ export const ChangeSchema = z.object({
   name: z.string(),
   version: z.string(),
   fields: z
-    .array(z.object({ path: z.string(), old: z.unknown().optional(), new: z.unknown().optional() }))
-    .meta({ description: "What changed: paths in the common view (`view.…`) and the upstream document (`raw.…`)." }),
-  fieldsTruncated: z.boolean().optional(),
-  hashBefore: z.string().optional(),
-  hashAfter: z.string().optional(),
-  cause: z.string().optional().meta({ description: "`sync:<runId>` or `job:<jobId>`." }),
+    .array(z.object({ path: z.string(), old: z.optional(z.unknown()), new: z.optional(z.unknown()) }))
+    .check(z.describe("What changed: paths in the common view (`view.…`) and the upstream document (`raw.…`).")),
+  fieldsTruncated: z.optional(z.boolean()),
+  hashBefore: z.optional(z.string()),
+  hashAfter: z.optional(z.string()),
+  cause: z.optional(z.string()).check(z.describe("`sync:<runId>` or `job:<jobId>`.")),
 });
 export type Change = z.output<typeof ChangeSchema>;
 
-export const ChangeListSchema = z.object({ items: z.array(ChangeSchema), nextCursor: z.string().optional() });
+export const ChangeListSchema = z.object({ items: z.array(ChangeSchema), nextCursor: z.optional(z.string()) });
 export type ChangeList = z.output<typeof ChangeListSchema>;
 
 /** The public view of a change record: `source` and `imageId`, as images name them. */

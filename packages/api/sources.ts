@@ -1,6 +1,6 @@
 /** GET /sources and GET /sources/{id}/runs: what is mirrored from where, and how its syncs went. */
 import { itemKeys } from "../store/keys";
-import { z } from "zod";
+import * as z from "../core/zod";
 import type { ConfigLoader } from "../core/config";
 import { providers } from "../core/resources";
 import { readSourceDirectory, type SourceDescription } from "../store/directory";
@@ -27,7 +27,7 @@ export const listSourcesRoute = defineRoute({
 });
 
 /** A position in a source's run history: the last run item's key, signed into the cursor. */
-const RunPositionSchema = z.strictObject({ pk: z.string(), sk: z.string().startsWith(itemKeys.runPrefix) });
+const RunPositionSchema = z.strictObject({ pk: z.string(), sk: z.string().check(z.startsWith(itemKeys.runPrefix)) });
 
 export const listRunsRoute = defineRoute({
   tag: "sources",

@@ -8,7 +8,7 @@
 import { MetricUnit } from "@aws-lambda-powertools/metrics";
 import { unmarshall } from "@aws-sdk/util-dynamodb";
 import type { DynamoDBRecord } from "aws-lambda";
-import { z } from "zod";
+import * as z from "../core/zod";
 import type { ConfigLoader } from "../core/config";
 import { describeIssues } from "../core/issues";
 import { providers } from "../core/resources";
@@ -39,20 +39,21 @@ export function changesContext(config: ConfigLoader): ChangesContext {
 type StreamImage = NonNullable<NonNullable<DynamoDBRecord["dynamodb"]>["NewImage"]>;
 
 /** What a change record is made of; anything else in an image item is carried along unread. */
+const nonEmpty = () => z.string().check(z.minLength(1));
 const ImageItemSchema = z.looseObject({
   provider: z.enum(providers),
-  sourceId: z.string().min(1),
-  upstreamId: z.string().min(1),
+  sourceId: nonEmpty(),
+  upstreamId: nonEmpty(),
   name: z.string(),
   version: z.string(),
-  contentHash: z.string().min(1),
-  lastChangedAt: z.string().min(1),
+  contentHash: nonEmpty(),
+  lastChangedAt: nonEmpty(),
   raw: z.record(z.string(), z.unknown()),
-  removedAt: z.string().optional(),
+  removedAt: z.optional(z.string()),
 });
 /** Items that are not changes: run records, LATEST items, the source directory, change records, job steps. */
 const knownKinds = new Set(["run", "source", "directory", "change", "job", "idempotency"]);
-const JobItemSchema = z.looseObject({ jobId: z.string().min(1), state: z.string().min(1), updatedAt: z.string().min(1) });
+const JobItemSchema = z.looseObject({ jobId: nonEmpty(), state: nonEmpty(), updatedAt: nonEmpty() });
 
 /** Handles one stream record; throws only when a write or publish failed, so the record is retried. */
 export async function processStreamRecord(record: DynamoDBRecord, context: ChangesContext): Promise<void> {

@@ -7,7 +7,7 @@
  */
 import { readFileSync } from "node:fs";
 import { Resource } from "sst";
-import { z } from "zod";
+import * as z from "./zod";
 import { describeIssues, fieldIssues } from "./issues";
 import { eventBus, inventoryTable, jobQueue, tuningVariables, type SecretName } from "./resources";
 
@@ -24,73 +24,84 @@ const sstResource: ResourceLookup = (name) =>
 
 /** Source ids key run records across both providers, so each starts with its provider's name. */
 const sourceId = (provider: string) =>
-  z
-    .string()
-    .regex(
+  z.string().check(
+    z.regex(
       new RegExp(`^${provider}-[a-z0-9._-]{1,90}$`),
       `must start with "${provider}-" and continue with a-z, 0-9, '.', '_' or '-' (ids are unique across providers)`,
-    );
+    ),
+  );
+
+/** An integer from `min` to `max`, `fallback` when absent; `coerce` also reads it from a string (environment). */
+const integer = (min: number, max: number, fallback: number, coerce = false) =>
+  z._default((coerce ? z.coerce.number() : z.number()).check(z.int(), z.gte(min), z.lte(max)), fallback);
 
 const clientTuning = {
-  timeoutMs: z.number().int().min(100).max(900_000).default(30_000),
-  maxAttempts: z.number().int().min(1).max(10).default(4),
-  concurrency: z.number().int().min(1).max(64).default(4),
+  timeoutMs: integer(100, 900_000, 30_000),
+  maxAttempts: integer(1, 10, 4),
+  concurrency: integer(1, 64, 4),
 };
 
-export const TritonSourceSchema = z
-  .strictObject({
-    id: sourceId("triton").optional(),
-    datacenter: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, "must be a datacenter name like us-east-1"),
-    url: z.url({ protocol: /^https?$/ }),
-    account: z.string().min(1),
-    /** RBAC sub-user login; signs as /account/users/user/keys/fp. */
-    user: z.string().min(1).optional(),
-    /** MD5 fingerprint of the key; derived from the private key when absent. */
-    keyId: z.string().min(1).optional(),
-    privateKey: z.string().min(1).optional(),
-    privateKeyPath: z.string().min(1).optional(),
-    ...clientTuning,
-  })
-  .refine((s) => (s.privateKey === undefined) !== (s.privateKeyPath === undefined), {
-    message: "exactly one of privateKey or privateKeyPath is required",
-    path: ["privateKey"],
-  })
-  .transform(({ privateKeyPath, privateKey, ...rest }) => ({
+const nonEmpty = () => z.string().check(z.minLength(1));
+
+export const TritonSourceSchema = z.pipe(
+  z
+    .strictObject({
+      id: z.optional(sourceId("triton")),
+      datacenter: z.string().check(z.regex(/^[a-z0-9][a-z0-9-]*$/, "must be a datacenter name like us-east-1")),
+      url: z.url({ protocol: /^https?$/ }),
+      account: nonEmpty(),
+      /** RBAC sub-user login; signs as /account/users/user/keys/fp. */
+      user: z.optional(nonEmpty()),
+      /** MD5 fingerprint of the key; derived from the private key when absent. */
+      keyId: z.optional(nonEmpty()),
+      privateKey: z.optional(nonEmpty()),
+      privateKeyPath: z.optional(nonEmpty()),
+      ...clientTuning,
+    })
+    .check(
+      z.refine((s) => (s.privateKey === undefined) !== (s.privateKeyPath === undefined), {
+        message: "exactly one of privateKey or privateKeyPath is required",
+        path: ["privateKey"],
+      }),
+    ),
+  z.transform(({ privateKeyPath, privateKey, ...rest }) => ({
     ...rest,
     id: rest.id ?? `triton-${rest.datacenter}-${rest.account}`.toLowerCase(),
     privateKey: privateKey ?? readKeyFile(privateKeyPath as string),
-  }));
+  })),
+);
 export type TritonSourceConfig = z.output<typeof TritonSourceSchema>;
 
-export const CoxEdgeSourceSchema = z
-  .strictObject({
-    id: sourceId("coxedge").optional(),
-    baseUrl: z.url({ protocol: /^https?$/ }).default("https://portal.coxedge.com/api/v2"),
-    service: z.string().regex(/^[a-z0-9-]+$/).default("edge-services"),
-    environment: z.string().regex(/^[A-Za-z0-9_-]+$/),
-    apiKey: z.string().min(1),
-    organizationId: z.string().min(1).optional(),
+export const CoxEdgeSourceSchema = z.pipe(
+  z.strictObject({
+    id: z.optional(sourceId("coxedge")),
+    baseUrl: z._default(z.url({ protocol: /^https?$/ }), "https://portal.coxedge.com/api/v2"),
+    service: z._default(z.string().check(z.regex(/^[a-z0-9-]+$/)), "edge-services"),
+    environment: z.string().check(z.regex(/^[A-Za-z0-9_-]+$/)),
+    apiKey: nonEmpty(),
+    organizationId: z.optional(nonEmpty()),
     ...clientTuning,
-  })
-  .transform((s) => ({ ...s, id: s.id ?? `coxedge-${s.service}-${s.environment}`.toLowerCase() }));
+  }),
+  z.transform((s) => ({ ...s, id: s.id ?? `coxedge-${s.service}-${s.environment}`.toLowerCase() })),
+);
 export type CoxEdgeSourceConfig = z.output<typeof CoxEdgeSourceSchema>;
 
 const TuningSchema = z.strictObject({
-  tombstoneRetentionDays: z.coerce.number().int().min(1).max(3650).default(30),
-  runRetentionDays: z.coerce.number().int().min(1).max(3650).default(90),
-  syncLeaseSeconds: z.coerce.number().int().min(30).max(3600).default(900),
+  tombstoneRetentionDays: integer(1, 3650, 30, true),
+  runRetentionDays: integer(1, 3650, 90, true),
+  syncLeaseSeconds: integer(30, 3600, 900, true),
   /** A listing removing more than this share of a source's live images waits for the next to confirm. */
-  syncMaxRemovalShare: z.coerce.number().min(0).max(1).default(0.25),
-  jobPollTimeoutSeconds: z.coerce.number().int().min(60).max(7 * 24 * 3600).default(3600),
-  jobPollMaxDelaySeconds: z.coerce.number().int().min(1).max(900).default(900),
+  syncMaxRemovalShare: z._default(z.coerce.number().check(z.gte(0), z.lte(1)), 0.25),
+  jobPollTimeoutSeconds: integer(60, 7 * 24 * 3600, 3600, true),
+  jobPollMaxDelaySeconds: integer(1, 900, 900, true),
   /** Change records (the history) expire this many days after the change. */
-  changeRetentionDays: z.coerce.number().int().min(1).max(3650).default(90),
+  changeRetentionDays: integer(1, 3650, 90, true),
   /** A Triton copy holds the job worker this long for ImportImageFromDatacenter, then polls instead. */
-  tritonCopyWaitSeconds: z.coerce.number().int().min(1).max(50).default(20),
-  corsOrigins: z
-    .string()
-    .default("")
-    .transform((s) => s.split(",").map((o) => o.trim()).filter(Boolean)),
+  tritonCopyWaitSeconds: integer(1, 50, 20, true),
+  corsOrigins: z.pipe(
+    z._default(z.string(), ""),
+    z.transform((s) => s.split(",").map((o) => o.trim()).filter(Boolean)),
+  ),
 });
 export type Tuning = z.output<typeof TuningSchema>;
 
@@ -100,9 +111,9 @@ export type TokenScope = (typeof tokenScopes)[number];
 
 const ApiTokenSchema = z.strictObject({
   /** Appears in logs in place of the token. */
-  name: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, "must be 1-64 characters of A-Z, a-z, 0-9, '.', '_' or '-'"),
-  token: z.string().min(16, "must be at least 16 characters"),
-  scopes: z.array(z.enum(tokenScopes)).min(1, "must name at least one scope"),
+  name: z.string().check(z.regex(/^[A-Za-z0-9._-]{1,64}$/, "must be 1-64 characters of A-Z, a-z, 0-9, '.', '_' or '-'")),
+  token: z.string().check(z.minLength(16, "must be at least 16 characters")),
+  scopes: z.array(z.enum(tokenScopes)).check(z.minLength(1, "must name at least one scope")),
 });
 export type ApiTokenConfig = z.output<typeof ApiTokenSchema>;
 
@@ -113,7 +124,7 @@ function parseTokenList(raw: string, origin: string): ApiTokenConfig[] {
   } catch {
     throw new ConfigError(`Invalid configuration (${origin}): ApiToken is not valid JSON`);
   }
-  const parsed = z.array(ApiTokenSchema).min(1, "must hold at least one token").safeParse(json);
+  const parsed = z.array(ApiTokenSchema).check(z.minLength(1, "must hold at least one token")).safeParse(json);
   if (!parsed.success) throw new ConfigError(`Invalid configuration (${origin}): ${describeIssues(parsed.error, { prefix: "ApiToken" })}`);
   const names = parsed.data.map((entry) => entry.name);
   const tokens = parsed.data.map((entry) => entry.token);
@@ -226,7 +237,7 @@ export class ConfigLoader {
     throw new ConfigError(`Missing setting ${name}: set ${envName} or the SST secret ${name} (sst secret set ${name} ...)`);
   }
 
-  #sources<S extends z.ZodType>(name: SecretName, envName: string, schema: S): z.output<S>[] {
+  #sources<S extends z.ZodMiniType>(name: SecretName, envName: string, schema: S): z.output<S>[] {
     return this.#cached(name, () => {
       const { raw, origin } = this.#secret(name, envName);
       let json: unknown;

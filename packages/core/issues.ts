@@ -2,7 +2,10 @@
  * The one way zod validation problems become text: each issue as `path: message`, the path written like
  * `params.fields.name` or `[3].files[0].size`.
  */
-import type { z } from "zod";
+import type * as z from "./zod";
+
+/** A validation error of zod classic or zod/mini (both carry the core issues). */
+export type ValidationError = { readonly issues: readonly z.core.$ZodIssue[] };
 
 export interface FieldIssue {
   /** Empty for the value as a whole. */
@@ -19,7 +22,7 @@ export function formatIssuePath(path: readonly PropertyKey[]): string {
  * One entry per problem. Unknown keys are one issue at their object (zod's "Unrecognized key" message),
  * or with `unknownKeys: "each"` one "unknown parameter" entry under each key's own path.
  */
-export function fieldIssues(error: z.ZodError, options: { unknownKeys?: "each" | "together" } = {}): FieldIssue[] {
+export function fieldIssues(error: ValidationError, options: { unknownKeys?: "each" | "together" } = {}): FieldIssue[] {
   return error.issues.flatMap((issue) => {
     if (issue.code === "unrecognized_keys" && options.unknownKeys === "each") {
       return issue.keys.map((key) => ({ path: formatIssuePath([...issue.path, key]), message: "unknown parameter" }));
@@ -32,7 +35,7 @@ export function fieldIssues(error: z.ZodError, options: { unknownKeys?: "each" |
  * `path: message; path: message`. `prefix` names what was validated (`TritonSources` gives
  * `TritonSources[0].url`); a problem with the whole value is named `whole`, or has no name.
  */
-export function describeIssues(error: z.ZodError, options: { prefix?: string; whole?: string } = {}): string {
+export function describeIssues(error: ValidationError, options: { prefix?: string; whole?: string } = {}): string {
   const { prefix = "", whole } = options;
   return fieldIssues(error)
     .map(({ path, message }) => {

@@ -4,7 +4,7 @@
  * - a continuation `{jobId, seq}` the worker sends itself to retry or poll a job later (docs/jobs.md).
  * Every rejection names the offending field, e.g. `params.machine: is required`.
  */
-import { z } from "zod";
+import * as z from "../core/zod";
 import { describeIssues } from "../core/issues";
 import { storabilityProblem, type StorabilityProblem } from "../core/storable";
 import type { JobRecord as StoredJobRecord } from "../store/jobs";
@@ -15,17 +15,17 @@ const required = (what: string) => ({
   error: (issue: { code?: string; input?: unknown }) =>
     issue.code !== "invalid_type" ? undefined : issue.input === undefined ? "is required" : `must be ${what}`,
 });
-const text = () => z.string(required("a string")).min(1, "must not be empty");
+const text = () => z.string(required("a string")).check(z.minLength(1, "must not be empty"));
 const uuid = () => z.guid({ error: (issue) => (issue.input === undefined ? "is required" : "must be a UUID") });
 /** CloudAPI knows an image or machine only by its lower-case uuid (an upper-case one is a 404), so ids are lower-cased. */
-const tritonId = () => uuid().transform((id) => id.toLowerCase());
+const tritonId = () => z.pipe(uuid(), z.transform((id) => id.toLowerCase()));
 /** `null` removes the field upstream (UpdateImage semantics). */
-const nullableText = () => z.string("must be a string or null").nullable();
+const nullableText = () => z.nullable(z.string("must be a string or null"));
 
 /** A client-supplied idempotency key: the same id never runs twice. */
 export const JobIdSchema = z
   .string(required("a string"))
-  .regex(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/, "must be 1-128 chars of A-Z, a-z, 0-9, '.', '_', ':' or '-', starting alphanumeric");
+  .check(z.regex(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/, "must be 1-128 chars of A-Z, a-z, 0-9, '.', '_', ':' or '-', starting alphanumeric"));
 
 const TritonAclSchema = z.array(uuid(), "must be an array of account UUIDs");
 const TritonTagsSchema = z.record(z.string(), z.unknown(), "must be an object");
@@ -35,11 +35,11 @@ const TritonCreateParamsSchema = z.strictObject(
     machine: tritonId(),
     name: text(),
     version: text(),
-    description: z.string("must be a string").optional(),
-    homepage: z.string("must be a string").optional(),
-    eula: z.string("must be a string").optional(),
-    acl: TritonAclSchema.optional(),
-    tags: TritonTagsSchema.optional(),
+    description: z.optional(z.string("must be a string")),
+    homepage: z.optional(z.string("must be a string")),
+    eula: z.optional(z.string("must be a string")),
+    acl: z.optional(TritonAclSchema),
+    tags: z.optional(TritonTagsSchema),
   },
   required("an object"),
 );
@@ -49,17 +49,17 @@ const TritonImageParamsSchema = z.strictObject({ imageId: tritonId() }, required
 const TritonUpdateFieldsSchema = z
   .strictObject(
     {
-      name: text().optional(),
-      version: text().optional(),
-      description: nullableText().optional(),
-      homepage: nullableText().optional(),
-      eula: nullableText().optional(),
-      acl: TritonAclSchema.nullable().optional(),
-      tags: TritonTagsSchema.nullable().optional(),
+      name: z.optional(text()),
+      version: z.optional(text()),
+      description: z.optional(nullableText()),
+      homepage: z.optional(nullableText()),
+      eula: z.optional(nullableText()),
+      acl: z.optional(z.nullable(TritonAclSchema)),
+      tags: z.optional(z.nullable(TritonTagsSchema)),
     },
     required("an object"),
   )
-  .refine((fields) => Object.keys(fields).length > 0, "must change at least one field");
+  .check(z.refine((fields) => Object.keys(fields).length > 0, "must change at least one field"));
 
 const TritonUpdateParamsSchema = z.strictObject({ imageId: tritonId(), fields: TritonUpdateFieldsSchema }, required("an object"));
 
@@ -69,20 +69,20 @@ const TritonCopyParamsSchema = z.strictObject({ imageId: tritonId(), targetSourc
 const TritonExportParamsSchema = z.strictObject(
   {
     imageId: tritonId(),
-    manta_path: text().regex(/^\/[^/]+\/.+/, "must be a Manta path like /<account>/stor/images/name"),
+    manta_path: text().check(z.regex(/^\/[^/]+\/.+/, "must be a Manta path like /<account>/stor/images/name")),
   },
   required("an object"),
 );
 
 /** Cox Edge image ids are `stackId/family/tag`. */
 const CoxEdgeImageParamsSchema = z.strictObject(
-  { imageId: text().regex(/^[^/]+\/[^/]+\/[^/]+$/, "must be a Cox Edge image id stackId/family/tag") },
+  { imageId: text().check(z.regex(/^[^/]+\/[^/]+\/[^/]+$/, "must be a Cox Edge image id stackId/family/tag")) },
   required("an object"),
 );
 
-const job = <P extends string, A extends string, S extends z.ZodType>(provider: P, action: A, params: S) =>
+const job = <P extends string, A extends string, S extends z.ZodMiniType>(provider: P, action: A, params: S) =>
   z.strictObject({
-    jobId: JobIdSchema.optional(),
+    jobId: z.optional(JobIdSchema),
     provider: z.literal(provider),
     source: text(),
     action: z.literal(action),
@@ -141,10 +141,12 @@ export const JobMessageSchema = z
   .discriminatedUnion("provider", [TritonJobSchema, CoxEdgeJobSchema], {
     error: (issue) => (issue.input === undefined ? "is required" : "unknown provider, expected triton or coxedge"),
   })
-  .superRefine((message, context) => {
-    const problem = storabilityProblem(message, maxDepth) ?? oversized(message);
-    if (problem) context.addIssue({ code: "custom", path: problem.path, message: problem.message });
-  });
+  .check(
+    z.superRefine((message, context) => {
+      const problem = storabilityProblem(message, maxDepth) ?? oversized(message);
+      if (problem) context.addIssue({ code: "custom", path: problem.path, message: problem.message });
+    }),
+  );
 export type JobMessage = z.output<typeof JobMessageSchema>;
 /** The job itself, without its id. */
 export type JobRequest = DistributiveOmit<JobMessage, "jobId">;
@@ -157,7 +159,7 @@ export type JobRecord = StoredJobRecord<JobRequest>;
 /** The worker's own follow-up for a job: step `seq` (1, 2, ...) retries or polls it. */
 export const ContinuationMessageSchema = z.strictObject({
   jobId: JobIdSchema,
-  seq: z.number(required("a number")).int("must be an integer").min(1, "must be at least 1"),
+  seq: z.number(required("a number")).check(z.int("must be an integer"), z.gte(1, "must be at least 1")),
 });
 export type ContinuationMessage = z.output<typeof ContinuationMessageSchema>;
 

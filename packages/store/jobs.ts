@@ -6,7 +6,7 @@
 import { itemKeys, listingIndex, secondaryIndex } from "./keys";
 import { ConditionalCheckFailedException } from "@aws-sdk/client-dynamodb";
 import { GetCommand, PutCommand, QueryCommand } from "@aws-sdk/lib-dynamodb";
-import { z } from "zod";
+import * as z from "../core/zod";
 import type { Provider } from "../core/resources";
 import { expiresAfterDays, type Table } from "./table";
 
@@ -160,7 +160,7 @@ export async function saveJob<R extends StoredJobRequest>(table: Table, job: Job
 }
 
 /** Where a listing page ends: the index sort key of its last job. Opaque to clients (the API signs it). */
-export const JobListPositionSchema = z.strictObject({ after: z.string().regex(/^[^#]+#[^#]+$/) });
+export const JobListPositionSchema = z.strictObject({ after: z.string().check(z.regex(/^[^#]+#[^#]+$/)) });
 export type JobListPosition = z.output<typeof JobListPositionSchema>;
 
 export interface ListJobsQuery {

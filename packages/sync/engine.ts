@@ -5,7 +5,7 @@
  */
 import { randomUUID } from "node:crypto";
 import { MetricUnit } from "@aws-lambda-powertools/metrics";
-import { z } from "zod";
+import * as z from "../core/zod";
 import { ConfigLoader } from "../core/config";
 import { describeIssues } from "../core/issues";
 import { logger, metrics, publishDimensioned } from "../core/observability";
@@ -21,7 +21,7 @@ import { configuredSources, describeSources, type SnapshotSource } from "./sourc
 const syncEventSchema = (provider: Provider) =>
   z.strictObject({
     provider: z.literal(provider),
-    sourceId: z.string().min(1).optional(),
+    sourceId: z.optional(z.string().check(z.minLength(1))),
   });
 export type SyncEvent = z.output<ReturnType<typeof syncEventSchema>>;
 

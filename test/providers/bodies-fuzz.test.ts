@@ -9,7 +9,7 @@
 import { generateKeyPairSync, randomBytes } from "node:crypto";
 import fc from "fast-check";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { z } from "zod";
+import * as z from "../../packages/core/zod";
 import { CoxEdgeClient } from "../../packages/providers/coxedge/client";
 import { ImageResponseSchema, TaskResponseSchema, TaskStartedResponseSchema } from "../../packages/providers/coxedge/schemas";
 import { UpstreamError, UpstreamResponseError } from "../../packages/providers/http";
@@ -48,7 +48,7 @@ afterAll(async () => {
 
 const id = validDocuments.tritonImage.id;
 const coxedgeId = validDocuments.coxedgeImage.id;
-const endpoints: Record<string, { call: () => Promise<unknown>; schema: z.ZodType }> = {
+const endpoints: Record<string, { call: () => Promise<unknown>; schema: z.ZodMiniType }> = {
   "triton ListImages": { call: () => triton.listImages({ state: "all" }), schema: TritonImageListSchema },
   "triton GetImage": { call: () => triton.getImage(id), schema: TritonImageSchema },
   "triton ExportImage": { call: () => triton.exportImage(id, "/fuzz/stor/x"), schema: ExportImageResultSchema },

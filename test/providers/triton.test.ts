@@ -231,8 +231,10 @@ describe("GetImage", () => {
     const named = sim.addImage({ name: "unique-name-lookup", owner: me, public: false });
     expect((await upstreamFailure(client.getImage("unique-name-lookup"))).upstreamMessage).toBe("unique-name-lookup not found");
     const upper = named.uuid.toUpperCase();
-    for (const call of [client.getImage(upper), client.updateImage(upper, { description: "x" }), client.cloneImage(upper), client.exportImage(upper, `/${sim.account}/stor/x`), client.deleteImage(upper)]) {
-      expect(await upstreamFailure(call)).toMatchObject({ status: 404, code: "ResourceNotFound", upstreamMessage: `${upper} not found` });
+    // Each failure is caught as soon as its call starts: they settle in any order.
+    const failures = [client.getImage(upper), client.updateImage(upper, { description: "x" }), client.cloneImage(upper), client.exportImage(upper, `/${sim.account}/stor/x`), client.deleteImage(upper)].map(upstreamFailure);
+    for (const failure of failures) {
+      expect(await failure).toMatchObject({ status: 404, code: "ResourceNotFound", upstreamMessage: `${upper} not found` });
     }
     expect(sim.getImageRecord(named.uuid)?.description).toBeUndefined();
   });

@@ -8,7 +8,7 @@ import { createHash } from "node:crypto";
 import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import fc from "fast-check";
-import type { z } from "zod";
+import * as z from "../../packages/core/zod";
 import { ImageListResponseSchema } from "../../packages/providers/coxedge/schemas";
 import { mutation, mutate } from "../jobs/messages-fuzz";
 
@@ -133,10 +133,10 @@ export function answer(): fc.Arbitrary<Answer> {
 }
 
 /** A Cox Edge listing the client accepts: a count above the images listed means a partial list. */
-export const CoxEdgeListing = ImageListResponseSchema.refine((listing) => listing.metadata.recordCount <= listing.data.length);
+export const CoxEdgeListing = ImageListResponseSchema.check(z.refine((listing) => listing.metadata.recordCount <= listing.data.length));
 
 /** Whether an endpoint with this schema should accept the answer (echo markers filled with `echoed`). */
-export function acceptable(sent: Answer, echoed: string, schema: z.ZodType): boolean {
+export function acceptable(sent: Answer, echoed: string, schema: z.ZodMiniType): boolean {
   // A 204 carries no body, so only a reset can spoil it.
   const transport = sent.status === 204 && sent.transport !== "reset" ? "normal" : sent.transport;
   if (transport !== "normal" || sent.status < 200 || sent.status >= 300) return false;

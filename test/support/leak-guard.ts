@@ -5,6 +5,7 @@
  * reads through `fetch`, and whatever a test hands it from a child process, and fails the file on a hit.
  */
 import { afterAll, expect } from "vitest";
+import { upstreamUserAgent } from "../../packages/providers/http";
 import { scanForSecrets, sightings } from "./secrets";
 
 // Logs: Powertools writes through the global console in tests (POWERTOOLS_DEV, pretty-printed); structured
@@ -30,10 +31,12 @@ for (const stream of [process.stdout, process.stderr]) {
   }) as typeof stream.write;
 }
 
-// Responses: every body a test reads through fetch.
+// Responses: every body a test reads through fetch. Not the upstream answers the product's HTTP client reads
+// with fetch too: it redacts them itself, and provider tests make upstreams echo credentials on purpose.
 const realFetch = globalThis.fetch;
 globalThis.fetch = async (...args: Parameters<typeof fetch>) => {
   const response = await realFetch(...args);
+  if (new Headers(args[1]?.headers).get("user-agent") === upstreamUserAgent) return response;
   void response
     .clone()
     .text()

@@ -1,7 +1,7 @@
 // Response and error-body shapes of the Cox Edge images and tasks API. An added upstream field is harmless
 // (images keep it, so the inventory stores the whole upstream document; envelopes drop it); a missing or
 // retyped one fails validation with the field's path.
-import { z } from "zod";
+import * as z from "../../core/zod";
 
 /** StackPath's own stack, owner of every default image (the images documentation's examples use it). */
 export const stackpathStackId = "a8050b2b-39eb-4929-bce5-1af42055903e";
@@ -10,11 +10,13 @@ export const imageStatuses = ["READY", "PENDING", "PROCESSING", "FAILED", "IMAGE
 export const ImageStatusSchema = z.enum(imageStatuses);
 export type ImageStatus = z.infer<typeof ImageStatusSchema>;
 
+const nonEmpty = () => z.string().check(z.minLength(1));
+
 export const CoxEdgeImageSchema = z.looseObject({
-  id: z.string().min(1),
-  stackId: z.string().min(1),
-  family: z.string().min(1),
-  tag: z.string().min(1),
+  id: nonEmpty(),
+  stackId: nonEmpty(),
+  family: nonEmpty(),
+  tag: nonEmpty(),
   slug: z.string(),
   createdAt: z.iso.datetime({ offset: true }),
   description: z.string(),
@@ -25,7 +27,7 @@ export type CoxEdgeImage = z.infer<typeof CoxEdgeImageSchema>;
 
 export const ImageListResponseSchema = z.object({
   data: z.array(CoxEdgeImageSchema),
-  metadata: z.object({ recordCount: z.number().int().nonnegative() }),
+  metadata: z.object({ recordCount: z.number().check(z.int(), z.nonnegative()) }),
 });
 export type ImageListResponse = z.infer<typeof ImageListResponseSchema>;
 
@@ -44,23 +46,23 @@ export type KnownTaskStatus = (typeof taskStatuses)[number];
 
 /** What create and delete answer: the task to poll (its status may already be final). */
 export const TaskStartedResponseSchema = z.object({
-  taskId: z.string().min(1),
-  taskStatus: z.string().min(1),
+  taskId: nonEmpty(),
+  taskStatus: nonEmpty(),
 });
 export type TaskStarted = z.infer<typeof TaskStartedResponseSchema>;
 
 /** Accepts a value of the expected type; anything else reads as absent instead of failing the whole body. */
-const lenient = <T extends z.ZodType>(schema: T) => schema.optional().catch(undefined);
+const lenient = <T extends z.ZodMiniType>(schema: T) => z.catch(z.optional(schema), undefined);
 
 const TaskSchema = z.object({
-  id: z.string().min(1),
-  status: z.string().min(1),
-  created: z.string().optional(),
+  id: nonEmpty(),
+  status: nonEmpty(),
+  created: z.optional(z.string()),
   /**
    * Depends on the operation (`result.id` in the terraform client, `result.workloadId` in the cluster-api
    * one); only a string `id` is read, the rest is kept as is, and a null or odd `result` reads as absent.
    */
-  result: lenient(z.looseObject({ id: lenient(z.string().min(1)) })),
+  result: lenient(z.looseObject({ id: lenient(nonEmpty()) })),
 });
 /** A task, whichever form it came in. */
 export type CoxEdgeTask = z.infer<typeof TaskSchema>;
@@ -77,7 +79,10 @@ function wrapFlatTask(body: unknown): unknown {
  * the vendor's JS client, go-cloudca); one generic CloudMC docs section shows the flat form, accepted too.
  * Both are read through one schema, so a mismatch names the documented field (`data.status`).
  */
-export const TaskResponseSchema = z.preprocess(wrapFlatTask, z.object({ data: TaskSchema })).transform(({ data }) => data);
+export const TaskResponseSchema = z.pipe(
+  z.pipe(z.transform(wrapFlatTask), z.object({ data: TaskSchema })),
+  z.transform(({ data }) => data),
+);
 
 /**
  * One CloudMC error: `{code: <integer>, message, context}` in the docs; newer bodies add a string
@@ -94,9 +99,10 @@ const ErrorItemSchema = z.object({
 export type CoxEdgeErrorItem = z.infer<typeof ErrorItemSchema>;
 
 /** CloudMC error body: `errors: [...]` and/or a single `message`; never fails (a non-object reads as empty). */
-export const ErrorBodySchema = z
-  .object({
-    errors: lenient(z.array(ErrorItemSchema.catch({}))),
+export const ErrorBodySchema = z.catch(
+  z.object({
+    errors: lenient(z.array(z.catch(ErrorItemSchema, {}))),
     message: lenient(z.string()),
-  })
-  .catch({});
+  }),
+  {},
+);

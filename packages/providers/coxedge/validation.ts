@@ -1,6 +1,6 @@
 // Cox Edge custom-image naming rules, exactly as the images API documents them. Shared by the client
 // (fail before calling upstream), the simulator (400 like the real server) and the job message schema.
-import { z } from "zod";
+import * as z from "../../core/zod";
 import { formatIssuePath } from "../../core/issues";
 
 export const familyPattern = /^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$/;
@@ -15,16 +15,16 @@ export const tagRule =
 const requiredString = () =>
   z.string({ error: (issue) => (issue.input === undefined ? "is required" : "must be a string") });
 
-export const ImageFamilySchema = requiredString().regex(familyPattern, familyRule);
-export const ImageTagSchema = requiredString().max(tagMaxLength, tagRule).regex(tagPattern, tagRule);
+export const ImageFamilySchema = requiredString().check(z.regex(familyPattern, familyRule));
+export const ImageTagSchema = requiredString().check(z.maxLength(tagMaxLength, tagRule), z.regex(tagPattern, tagRule));
 
 export const CreateImageRequestSchema = z.object(
   {
     family: ImageFamilySchema,
     tag: ImageTagSchema,
-    workloadId: requiredString().min(1, "must not be empty"),
-    instanceName: requiredString().min(1, "must not be empty"),
-    description: z.string({ error: "must be a string" }).optional(),
+    workloadId: requiredString().check(z.minLength(1, "must not be empty")),
+    instanceName: requiredString().check(z.minLength(1, "must not be empty")),
+    description: z.optional(z.string({ error: "must be a string" })),
   },
   { error: "must be a JSON object" },
 );

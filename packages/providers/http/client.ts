@@ -1,7 +1,6 @@
 import { createHash, randomUUID } from "node:crypto";
 import pLimit, { type LimitFunction } from "p-limit";
-import { Pool } from "undici";
-import type { z } from "zod";
+import * as z from "../../core/zod";
 import { formatIssuePath } from "../../core/issues";
 import {
   errorForStatus,
@@ -40,10 +39,8 @@ export interface HttpClientOptions {
   source: string;
   /** Per attempt, covering connect, headers and body. Default 30 s. */
   timeoutMs?: number;
-  /** Max requests in flight to this upstream. Default 8. */
+  /** Max requests in flight to this upstream (and so connections in use). Default 8. */
   concurrency?: number;
-  /** Keep-alive connections kept to the upstream. Default: `concurrency`. */
-  connections?: number;
   retry?: RetryOptions;
   /** Headers sent on every request, e.g. Accept-Version. Not for credentials: they belong in `authorize`. */
   defaultHeaders?: Record<string, string>;
@@ -65,7 +62,7 @@ export interface HttpClientOptions {
   onRetry?: (event: { attempt: number; delayMs: number; error: UpstreamError }) => void;
 }
 
-export interface RequestOptions<S extends z.ZodType> {
+export interface RequestOptions<S extends z.core.$ZodType> {
   /** Endpoint name used in errors, e.g. "GetImage". */
   operation: string;
   method: HttpMethod;
@@ -96,26 +93,57 @@ export interface HttpResponse<T> {
   requestId: string | undefined;
 }
 
+/**
+ * Sent on every request. Also how the tests' leak guard (test/support/leak-guard.ts) tells the upstream
+ * answers this client reads, and redacts itself, from the responses a test reads.
+ */
+export const upstreamUserAgent = "imagesync";
+
+/**
+ * Calls one upstream with Node's global `fetch`, whose dispatcher keeps connections alive and pools them
+ * per origin; `concurrency` bounds how many this client uses at once.
+ */
 export class HttpClient {
   readonly source: string;
-  private readonly pool: Pool;
+  private readonly origin: string;
   private readonly basePath: string;
   private readonly limit: LimitFunction;
   private readonly retry: RetryPolicy;
   private readonly timeoutMs: number;
+  private readonly inFlight = new Set<Promise<unknown>>();
+  private closed = false;
 
   constructor(private readonly options: HttpClientOptions) {
     const url = new URL(options.baseUrl);
-    const concurrency = options.concurrency ?? 8;
     this.source = options.source;
+    this.origin = url.origin;
     this.basePath = url.pathname.replace(/\/+$/, "");
-    this.limit = pLimit(concurrency);
+    this.limit = pLimit(options.concurrency ?? 8);
     this.retry = retryPolicy(options.retry);
     this.timeoutMs = options.timeoutMs ?? 30_000;
-    this.pool = new Pool(url.origin, { connections: options.connections ?? concurrency, pipelining: 1 });
   }
 
-  async request<S extends z.ZodType>(options: RequestOptions<S>): Promise<HttpResponse<z.output<S>>> {
+  async request<S extends z.core.$ZodType>(options: RequestOptions<S>): Promise<HttpResponse<z.output<S>>> {
+    if (this.closed) throw new Error(`${this.source} HTTP client is closed`);
+    const pending = this.requestWithRetries(options);
+    this.inFlight.add(pending);
+    try {
+      return await pending;
+    } finally {
+      this.inFlight.delete(pending);
+    }
+  }
+
+  /**
+   * Refuses new requests and waits for those in flight (retries included). The connections stay in Node's
+   * shared pool, which closes them once idle.
+   */
+  async close(): Promise<void> {
+    this.closed = true;
+    await Promise.allSettled(this.inFlight);
+  }
+
+  private async requestWithRetries<S extends z.core.$ZodType>(options: RequestOptions<S>): Promise<HttpResponse<z.output<S>>> {
     const idempotent = options.idempotent ?? !(options.method === "POST" || options.method === "PATCH");
     const requestId = this.options.requestIdHeader ? randomUUID() : undefined;
     for (let attempt = 1; ; attempt++) {
@@ -130,10 +158,6 @@ export class HttpClient {
     }
   }
 
-  async close(): Promise<void> {
-    await this.pool.close();
-  }
-
   private shouldRetry(error: UpstreamError, idempotent: boolean, attempt: number): boolean {
     if (!error.retryable || attempt >= this.retry.maxAttempts) return false;
     if ((error.retryAfterMs ?? 0) > this.retry.maxRetryAfterMs) return false;
@@ -141,17 +165,24 @@ export class HttpClient {
     return idempotent || error instanceof UpstreamThrottledError || error.code === "ECONNREFUSED";
   }
 
-  private async attempt<S extends z.ZodType>(
+  private async attempt<S extends z.core.$ZodType>(
     options: RequestOptions<S>,
     requestId: string | undefined,
   ): Promise<HttpResponse<z.output<S>>> {
     const fullPath = this.basePath + options.path;
     const pathWithQuery = fullPath + queryString(options.query);
     const details = { source: this.source, operation: options.operation, method: options.method, path: fullPath };
+    const url = new URL(pathWithQuery, this.origin);
+    // fetch sends the URL as WHATWG parsing leaves it: a path it rewrites (`..` segments) would reach another
+    // resource than the one asked for (and signed for), so it is refused.
+    if (url.pathname + url.search !== pathWithQuery) throw new TypeError(`${this.source} ${options.operation}: path ${JSON.stringify(fullPath)} is not canonical`);
     const body = options.body === undefined ? undefined : JSON.stringify(options.body);
 
     const headers: Record<string, string> = {
       accept: "application/json",
+      // fetch would otherwise ask for gzip and decode it, while Content-MD5 covers the bytes as sent.
+      "accept-encoding": "identity",
+      "user-agent": upstreamUserAgent,
       ...this.options.defaultHeaders,
       ...options.headers,
     };
@@ -159,25 +190,7 @@ export class HttpClient {
     if (requestId && this.options.requestIdHeader) headers[this.options.requestIdHeader] = requestId;
     Object.assign(headers, this.options.authorize?.({ method: options.method, path: pathWithQuery, headers }));
 
-    const timeoutMs = options.timeoutMs ?? this.timeoutMs;
-    const timeout = AbortSignal.timeout(timeoutMs);
-    const signal = options.signal ? AbortSignal.any([options.signal, timeout]) : timeout;
-
-    let status: number;
-    let responseHeaders: Record<string, string>;
-    let raw: Buffer;
-    try {
-      const response = await this.pool.request({ method: options.method, path: pathWithQuery, headers, body, signal });
-      status = response.statusCode;
-      responseHeaders = flattenHeaders(response.headers, this.options.redact);
-      raw = Buffer.from(await response.body.arrayBuffer());
-    } catch (error) {
-      if (options.signal?.aborted) throw error;
-      const code = timeout.aborted ? "ETIMEDOUT" : networkCode(error);
-      const reason = error instanceof Error ? error.message : String(error);
-      const summary = timeout.aborted ? `timed out after ${timeoutMs} ms` : `network error (${reason})`;
-      throw new UpstreamNetworkError({ ...details, code, requestId, cause: error }, summary);
-    }
+    const { status, headers: responseHeaders, raw } = await this.exchange(url, { method: options.method, headers, body }, { ...details, requestId }, options);
 
     const responseDetails = {
       ...details,
@@ -206,7 +219,7 @@ export class HttpClient {
         throw new UpstreamResponseError({ ...responseDetails, retryable: true, cause: error }, "invalid JSON body");
       }
     }
-    const parsed = options.schema.safeParse(json);
+    const parsed = z.safeParse(options.schema, json);
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
       const issuePath = issue ? formatIssuePath(issue.path) : "";
@@ -214,6 +227,29 @@ export class HttpClient {
       throw new UpstreamResponseError({ ...responseDetails, retryable: false, issuePath }, summary);
     }
     return { status, headers: responseHeaders, data: parsed.data, requestId: responseDetails.requestId };
+  }
+
+  /** One request and its whole body, within the attempt's timeout; transport failures become UpstreamNetworkError. */
+  private async exchange(
+    url: URL,
+    init: { method: HttpMethod; headers: Record<string, string>; body: string | undefined },
+    details: UpstreamErrorDetails,
+    options: Pick<RequestOptions<z.core.$ZodType>, "signal" | "timeoutMs">,
+  ): Promise<{ status: number; headers: Record<string, string>; raw: Buffer }> {
+    const timeoutMs = options.timeoutMs ?? this.timeoutMs;
+    const timeout = AbortSignal.timeout(timeoutMs);
+    const signal = options.signal ? AbortSignal.any([options.signal, timeout]) : timeout;
+    try {
+      // Redirects are the caller's to see (Triton's GetDatacenter answers 302), as with any other status.
+      const response = await fetch(url, { ...init, signal, redirect: "manual" });
+      const headers = flattenHeaders(response.headers, this.options.redact);
+      return { status: response.status, headers, raw: Buffer.from(await response.arrayBuffer()) };
+    } catch (error) {
+      if (options.signal?.aborted) throw error;
+      if (timeout.aborted) throw new UpstreamNetworkError({ ...details, code: "ETIMEDOUT", cause: error }, `timed out after ${timeoutMs} ms`);
+      const { code, reason } = networkFailure(error);
+      throw new UpstreamNetworkError({ ...details, code, cause: error }, `network error (${reason})`);
+    }
   }
 }
 
@@ -227,7 +263,7 @@ export function defaultErrorMapper({ body, details }: UpstreamErrorResponse): Up
   });
 }
 
-function queryString(query: RequestOptions<z.ZodType>["query"]): string {
+function queryString(query: RequestOptions<z.core.$ZodType>["query"]): string {
   if (!query) return "";
   const params = new URLSearchParams();
   for (const [name, value] of Object.entries(query)) {
@@ -237,11 +273,10 @@ function queryString(query: RequestOptions<z.ZodType>["query"]): string {
   return encoded ? `?${encoded}` : "";
 }
 
-function flattenHeaders(headers: Record<string, string | string[] | undefined>, redact = (text: string) => text): Record<string, string> {
+/** Header names come lower-cased; a repeated header's values are joined as HTTP allows. */
+function flattenHeaders(headers: Headers, redact = (text: string) => text): Record<string, string> {
   const flat: Record<string, string> = {};
-  for (const [name, value] of Object.entries(headers)) {
-    if (value !== undefined) flat[name.toLowerCase()] = redact(Array.isArray(value) ? value.join(", ") : value);
-  }
+  for (const [name, value] of headers) flat[name] = flat[name] === undefined ? redact(value) : `${flat[name]}, ${redact(value)}`;
   return flat;
 }
 
@@ -253,13 +288,15 @@ function parseJsonOrUndefined(text: string): unknown {
   }
 }
 
-function networkCode(error: unknown): string {
-  if (typeof error === "object" && error !== null) {
-    const { code, cause } = error as { code?: unknown; cause?: unknown };
-    // undici wraps socket errors; the OS code (ECONNRESET, ECONNREFUSED) is the useful one.
-    const causeCode = typeof cause === "object" && cause !== null ? (cause as { code?: unknown }).code : undefined;
-    if (typeof causeCode === "string") return causeCode;
-    if (typeof code === "string") return code;
-  }
-  return "ENETWORK";
+/**
+ * fetch rejects with a generic TypeError ("fetch failed", "terminated") whose `cause` is the socket's
+ * error: its code (ECONNREFUSED, ECONNRESET, UND_ERR_SOCKET) and message are the useful ones.
+ */
+function networkFailure(error: unknown): { code: string; reason: string } {
+  const cause = error instanceof Error && error.cause instanceof Error ? error.cause : error;
+  const code = (cause as { code?: unknown } | undefined)?.code;
+  return {
+    code: typeof code === "string" ? code : "ENETWORK",
+    reason: cause instanceof Error ? cause.message : String(cause),
+  };
 }

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "../../core/zod";
 
 /** Image states CloudAPI returns (IMGAPI's internal `destroyed` surfaces as 404). */
 export const imageStates = ["active", "unactivated", "disabled", "creating", "failed"] as const;
@@ -15,37 +15,37 @@ export const TritonImageSchema = z.looseObject({
   id: UuidSchema,
   name: z.string(),
   version: z.string(),
-  os: z.string().optional(),
+  os: z.optional(z.string()),
   requirements: z.object({
-    min_memory: z.number().optional(),
-    max_memory: z.number().optional(),
-    min_ram: z.number().optional(),
-    max_ram: z.number().optional(),
-    brand: z.string().optional(),
-    bootrom: z.string().optional(),
+    min_memory: z.optional(z.number()),
+    max_memory: z.optional(z.number()),
+    min_ram: z.optional(z.number()),
+    max_ram: z.optional(z.number()),
+    brand: z.optional(z.string()),
+    bootrom: z.optional(z.string()),
   }),
-  type: z.string().optional(),
-  image_size: z.number().optional(),
-  description: z.string().optional(),
-  files: z
-    .array(
+  type: z.optional(z.string()),
+  image_size: z.optional(z.number()),
+  description: z.optional(z.string()),
+  files: z.optional(
+    z.array(
       z.object({
         compression: z.enum(["bzip2", "gzip", "none", "xz"]),
         sha1: z.string(),
-        size: z.number().int().nonnegative(),
+        size: z.number().check(z.int(), z.nonnegative()),
       }),
-    )
-    .optional(),
-  tags: z.record(z.string(), z.unknown()).optional(),
-  homepage: z.string().optional(),
-  published_at: z.iso.datetime().optional(),
-  owner: UuidSchema.optional(),
-  public: z.boolean().optional(),
-  state: z.enum(imageStates).optional(),
-  eula: z.string().optional(),
-  acl: z.array(UuidSchema).optional(),
-  origin: UuidSchema.optional(),
-  error: z.object({ code: z.string(), message: z.string() }).optional(),
+    ),
+  ),
+  tags: z.optional(z.record(z.string(), z.unknown())),
+  homepage: z.optional(z.string()),
+  published_at: z.optional(z.iso.datetime()),
+  owner: z.optional(UuidSchema),
+  public: z.optional(z.boolean()),
+  state: z.optional(z.enum(imageStates)),
+  eula: z.optional(z.string()),
+  acl: z.optional(z.array(UuidSchema)),
+  origin: z.optional(UuidSchema),
+  error: z.optional(z.object({ code: z.string(), message: z.string() })),
 });
 export type TritonImage = z.output<typeof TritonImageSchema>;
 
@@ -60,10 +60,8 @@ export type ExportImageResult = z.output<typeof ExportImageResultSchema>;
 
 /** CloudAPI error body; IMGAPI pass-through errors may add per-field `errors`. */
 export const TritonErrorBodySchema = z.object({
-  code: z.string().optional(),
-  message: z.string().optional(),
-  errors: z
-    .array(z.object({ field: z.string(), code: z.string().optional(), message: z.string().optional() }))
-    .optional(),
+  code: z.optional(z.string()),
+  message: z.optional(z.string()),
+  errors: z.optional(z.array(z.object({ field: z.string(), code: z.optional(z.string()), message: z.optional(z.string()) }))),
 });
 export type TritonErrorBody = z.output<typeof TritonErrorBodySchema>;

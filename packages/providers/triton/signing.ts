@@ -4,8 +4,9 @@
  *   Authorization: Signature keyId="/<login>/keys/<md5 fp>",algorithm="rsa-sha256",
  *                  headers="(request-target) date",signature="<base64>"
  */
-import { createPrivateKey, sign, type KeyObject } from "node:crypto";
-import sshpk from "sshpk";
+import { createHash, sign, type KeyObject } from "node:crypto";
+import { ConfigError } from "../../core/config";
+import { readPrivateKey, sshPublicKey } from "./ssh-keys";
 
 /** Header names that may be signed. `(request-target)` is `<lowercase method> <path?query>`. */
 export type SignedHeaderName = "(request-target)" | "date";
@@ -47,28 +48,23 @@ export interface TritonSigner {
 }
 
 export function createTritonSigner(options: TritonSignerOptions): TritonSigner {
-  const key = parsePrivateKey(options.privateKey, options.passphrase);
-  // CloudAPI lists ecdsa-sha384 but verifies with http-signature 1.4, which knows only sha1, sha256 and
-  // sha512 (TritonDataCenter/node-http-signature lib/utils.js), so every P-384 signature would be refused.
-  if (key.type === "ecdsa" && key.curve === "nistp384") {
-    throw new Error("Triton private key is ECDSA P-384, which CloudAPI cannot verify (ecdsa-sha384): use an RSA, ECDSA P-256/P-521 or Ed25519 key");
-  }
-  const hash = key.defaultHashAlgorithm();
-  const algorithm = `${key.type}-${hash}`;
-  const nodeKey = toNodeKey(key);
-  const keyId = formatKeyId(options.account, options.user, keyNameFor(options.keyId, key));
+  const key = readTritonKey(options.privateKey, options.passphrase);
+  const { algorithm, hash } = signatureAlgorithm(key);
+  const publicKey = sshPublicKey(key);
+  const fingerprint = colonHex(createHash("md5").update(publicKey).digest());
+  const keyId = formatKeyId(options.account, options.user, keyNameFor(options.keyId, publicKey, fingerprint));
   const signedHeaders = options.signedHeaders ?? ["(request-target)", "date"];
   const now = options.now ?? (() => new Date());
 
   return {
     keyId,
     algorithm,
-    fingerprint: key.fingerprint("md5").toString("hex"),
+    fingerprint,
     sign({ method, path }) {
       const date = now().toUTCString();
       const text = signingString(signedHeaders, { method, path, headers: { date } });
       // Ed25519 hashes internally (Node wants `null`); ECDSA signatures are DER, Node's default.
-      const signature = sign(key.type === "ed25519" ? null : hash, Buffer.from(text), nodeKey).toString("base64");
+      const signature = sign(key.asymmetricKeyType === "ed25519" ? null : hash, Buffer.from(text), key).toString("base64");
       const authorization =
         `Signature keyId="${keyId}",algorithm="${algorithm}",` +
         `headers="${signedHeaders.join(" ")}",signature="${signature}"`;
@@ -79,11 +75,6 @@ export function createTritonSigner(options: TritonSignerOptions): TritonSigner {
 
 export function formatKeyId(account: string, user: string | undefined, key: string): string {
   return user ? `/${account}/users/${user}/keys/${key}` : `/${account}/keys/${key}`;
-}
-
-/** MD5 fingerprint (colon hex) of an OpenSSH public key line, as CloudAPI names keys. */
-export function md5Fingerprint(publicKey: string): string {
-  return sshpk.parseKey(publicKey, "ssh").fingerprint("md5").toString("hex");
 }
 
 /**
@@ -104,46 +95,66 @@ export function signingString(
     .join("\n");
 }
 
-function parsePrivateKey(text: string, passphrase: string | undefined): sshpk.PrivateKey {
+function readTritonKey(text: string, passphrase: string | undefined): KeyObject {
   try {
-    return sshpk.parsePrivateKey(text, "auto", passphrase === undefined ? undefined : { passphrase });
+    return readPrivateKey(text, passphrase);
   } catch (error) {
-    // sshpk's message names the problem (format, missing passphrase) without echoing key material.
-    const reason = error instanceof Error ? error.message : "unreadable";
-    throw new Error(`Triton private key could not be read: ${reason}`, { cause: error });
+    if (error instanceof ConfigError) throw error;
+    // The reader's messages name the problem (format, missing passphrase) without echoing key material.
+    throw new ConfigError(`Triton private key could not be read: ${(error as Error).message}`, { cause: error });
   }
 }
 
-function keyNameFor(keyId: string | undefined, key: sshpk.PrivateKey): string {
-  const md5 = key.fingerprint("md5").toString("hex");
-  if (keyId === undefined) return md5;
-  let fingerprint: sshpk.Fingerprint;
-  try {
-    fingerprint = sshpk.parseFingerprint(keyId);
-  } catch {
-    return keyId; // not a fingerprint, so a key name
+/**
+ * The HTTP Signature algorithm, `<key type>-<hash>` with the hash node-triton (through sshpk) signs with:
+ * sha256 for RSA, the curve's own size for ECDSA, sha512 for Ed25519.
+ */
+function signatureAlgorithm(key: KeyObject): { algorithm: string; hash: string } {
+  const type = key.asymmetricKeyType;
+  if (type === "rsa") return { algorithm: "rsa-sha256", hash: "sha256" };
+  if (type === "ed25519") return { algorithm: "ed25519-sha512", hash: "sha512" };
+  const curve = type === "ec" ? key.asymmetricKeyDetails?.namedCurve : undefined;
+  if (curve === "prime256v1") return { algorithm: "ecdsa-sha256", hash: "sha256" };
+  if (curve === "secp521r1") return { algorithm: "ecdsa-sha512", hash: "sha512" };
+  // CloudAPI lists ecdsa-sha384 but verifies with http-signature 1.4, which knows only sha1, sha256 and
+  // sha512 (TritonDataCenter/node-http-signature lib/utils.js), so every P-384 signature would be refused.
+  if (curve === "secp384r1") {
+    throw new ConfigError("Triton private key is ECDSA P-384, which CloudAPI cannot verify (ecdsa-sha384): use an RSA, ECDSA P-256/P-521 or Ed25519 key");
   }
-  if (!fingerprint.matches(key)) throw new Error(`Triton keyId ${keyId} is not the fingerprint of the given private key`);
+  throw new ConfigError(`Triton private key type ${curve ?? type} is not supported: use an RSA, ECDSA P-256/P-521 or Ed25519 key`);
+}
+
+/** A keyId that is a fingerprint must be this key's; the MD5 form is sent. Anything else is a key name. */
+function keyNameFor(keyId: string | undefined, publicKey: Buffer, md5: string): string {
+  if (keyId === undefined) return md5;
+  const fingerprint = parseFingerprint(keyId);
+  if (!fingerprint) return keyId;
+  if (!createHash(fingerprint.algorithm).update(publicKey).digest().equals(fingerprint.hash)) {
+    throw new ConfigError(`Triton keyId ${keyId} is not the fingerprint of the given private key`);
+  }
   return md5;
 }
 
-function toNodeKey(key: sshpk.PrivateKey): KeyObject {
-  if (key.type === "ed25519") {
-    // sshpk's PKCS#8 output for Ed25519 predates RFC 8410 and Node rejects it; JWK is unambiguous.
-    const jwk = {
-      kty: "OKP",
-      crv: "Ed25519",
-      d: partData(key, "k").toString("base64url"),
-      x: partData(key, "A").toString("base64url"),
-    };
-    return createPrivateKey({ key: jwk, format: "jwk" });
+const hashAlgorithms = new Set(["md5", "sha1", "sha256", "sha384", "sha512"]);
+
+/**
+ * The fingerprint forms ssh-keygen and node-triton print, read as sshpk's Fingerprint.parse reads them
+ * (joyent/node-sshpk lib/fingerprint.js): `<ALG>:<base64>` (e.g. `SHA256:…`) and colon hex MD5 with an
+ * optional `MD5:` prefix. Undefined for anything else.
+ */
+function parseFingerprint(text: string): { algorithm: string; hash: Buffer } | undefined {
+  const parts = text.split(":");
+  if (parts.length === 2) {
+    const [algorithm, base64] = [(parts[0] as string).toLowerCase(), parts[1] as string];
+    if (!hashAlgorithms.has(algorithm) || !/^[A-Za-z0-9+/=]+$/.test(base64)) return undefined;
+    return { algorithm, hash: Buffer.from(base64, "base64") };
   }
-  if (key.type !== "rsa" && key.type !== "ecdsa") throw new Error(`unsupported Triton key type ${key.type}`);
-  return createPrivateKey(key.toString("pkcs8"));
+  if (parts.length < 3) return undefined;
+  const octets = parts[0]?.toLowerCase() === "md5" ? parts.slice(1) : parts;
+  if (!octets.every((octet) => /^[A-Fa-f0-9]{1,2}$/.test(octet))) return undefined;
+  return { algorithm: "md5", hash: Buffer.from(octets.map((octet) => octet.padStart(2, "0")).join(""), "hex") };
 }
 
-function partData(key: sshpk.PrivateKey, name: string): Buffer {
-  const part = (key.part as Record<string, { data: Buffer } | undefined>)[name];
-  if (!part) throw new Error(`Ed25519 key has no ${name} part`);
-  return part.data;
+function colonHex(bytes: Buffer): string {
+  return bytes.toString("hex").replace(/(..)(?!$)/g, "$1:");
 }
