@@ -1,57 +1,47 @@
 /**
- * HTTP API read latency and throughput: 100k images (IMAGESYNC_BENCH_API_IMAGES) in DynamoDB Local, the
+ * HTTP API read latency and throughput: 100k images (IMAGESYNC_BENCH_API_IMAGES) in 10 sources in DynamoDB
+ * Local, written as a first sync writes them (bench/first-sync.ts, shared with bench/partitions.ts), the
  * deployed handler wiring behind the local API Gateway adapter in its own process, autocannon against it.
  * Three requests: an unfiltered page (default limit 100), a filtered page (os + state) and get-by-id, each
  * against the handler as configured (1 s read cache, so a hot URL is mostly served from memory) and with
  * the cache off (every request reads DynamoDB Local). Goal: p99 ≤ 25 ms and ≥ 1,000 req/s.
- * Standalone: `npx tsx bench/api.ts`.
+ *
+ * API overhead: uncached, each request is compared with the bare DynamoDB requests that answer it — the
+ * very requests the handler sent (recorded in the server process), replayed in the same order with the
+ * SDK's low-level client, as many at a time as autocannon has connections. The two alternate in short
+ * slices so both see the same machine load, both driven from one small process of their own (this
+ * process holds the inventory's documents, whose garbage collection would stall whichever side ran here).
+ * Goal: API p50 and p99 ≤ 1.25 × bare. Standalone: `npx tsx bench/api.ts`.
  */
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
-import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { BatchGetItemCommand, DynamoDBClient, GetItemCommand, QueryCommand } from "@aws-sdk/client-dynamodb";
 import autocannon from "autocannon";
-import { apiFunction, apiRoutes, type Provider } from "../packages/core/resources";
-import { startDynamoDbLocal } from "../packages/local/dynamodb-local";
-import { provisionTable } from "../packages/local/provision";
-import { environmentStack, generateCatalog } from "../packages/simulators/coxedge/catalog";
-import { SeededRandom } from "../packages/simulators/kit";
-import { TritonImageSchema } from "../packages/providers/triton/schemas";
-import { generateImage } from "../packages/simulators/triton/catalog";
-import { translate } from "../packages/simulators/triton/model";
-import { writeImageChanges } from "../packages/store/inventory";
-import { normaliseImage, type UpstreamDocument } from "../packages/store/normalise";
-import { emptyCounts, recordRun } from "../packages/store/runs";
+import { apiFunction, apiRoutes } from "../packages/core/resources";
+import { benchImages, firstSyncInventory } from "./first-sync";
 
-const images = Number(process.env.IMAGESYNC_BENCH_API_IMAGES ?? 100_000);
 const durationSeconds = Number(process.env.IMAGESYNC_BENCH_API_SECONDS ?? 8);
 const connections = 10;
+/** API and bare slices alternate this many times per request (durationSeconds split between them). */
+const rounds = 8;
+const local = { AWS_REGION: "us-east-1", AWS_ACCESS_KEY_ID: "local", AWS_SECRET_ACCESS_KEY: "local" };
 
-/** 35% and 35% in two Triton datacenters, 30% in a Cox Edge environment, all generated like the simulators do. */
-function catalog(): { provider: Provider; sourceId: string; documents: UpstreamDocument[] }[] {
-  const triton = (sourceId: string, count: number, seed: number) => {
-    const random = new SeededRandom(seed);
-    const context = { random, accountUuid: random.uuid(), adminUuid: random.uuid(), otherOwners: [random.uuid(), random.uuid()], startIndex: 0, origins: [] };
-    const documents = Array.from({ length: count }, (_, i): UpstreamDocument => ({
-      provider: "triton",
-      image: TritonImageSchema.parse(translate(generateImage(context, i), [9, 0])),
-    }));
-    return { provider: "triton" as const, sourceId, documents };
-  };
-  const tritonCount = Math.round(images * 0.35);
-  const coxedge = generateCatalog({ images: images - 2 * tritonCount, seed: 3 }, environmentStack("bench"));
-  return [
-    triton("triton-bench-1", tritonCount, 1),
-    triton("triton-bench-2", tritonCount, 2),
-    { provider: "coxedge", sourceId: "coxedge-bench", documents: coxedge.map((image) => ({ provider: "coxedge", image })) },
-  ];
+/** A DynamoDB request as the handler sent it: the low-level command's name and its marshalled input. */
+interface RecordedRequest {
+  command: string;
+  input: object;
 }
 
-interface Row {
-  request: string;
-  cache: string;
+const replayable: Record<string, new (input: never) => QueryCommand | BatchGetItemCommand | GetItemCommand> = { QueryCommand, BatchGetItemCommand, GetItemCommand };
+
+/** What the load driver is asked to do, for `seconds`, `connections` at a time. */
+type DriverCommand =
+  | { kind: "autocannon" | "api"; url: string; headers: Record<string, string>; seconds: number }
+  | { kind: "bare"; endpoint: string; requests: RecordedRequest[]; seconds: number };
+
+interface AutocannonSummary {
   p50: number;
   p99: number;
   rps: number;
@@ -59,29 +49,67 @@ interface Row {
   kbPerResponse: number;
 }
 
-async function measure(url: string, path: string, token: string): Promise<Omit<Row, "request" | "cache">> {
-  const options = { url: `${url}${path}`, connections, headers: { authorization: `Bearer ${token}` } };
-  const probe = await fetch(options.url, { headers: options.headers });
-  if (probe.status !== 200) throw new Error(`GET ${path} answered ${probe.status}: ${await probe.text()}`);
-  await autocannon({ ...options, duration: 2 }); // warm-up: JIT, connections, DynamoDB Local's caches
-  const result = await autocannon({ ...options, duration: durationSeconds });
-  const responses = result.requests.total || 1;
-  return {
-    p50: result.latency.p50,
-    p99: result.latency.p99,
-    rps: Math.round(result.requests.average),
-    non2xx: result.non2xx + result.errors + result.timeouts,
-    kbPerResponse: Math.round(result.throughput.total / responses / 102.4) / 10,
-  };
+/** Latencies (ms) of the answered requests, and how many failed. */
+interface Sample {
+  latencies: number[];
+  failed: number;
 }
 
-/** The API server process: the same handler with and without the read cache, on two ports. */
+/** A process running this file in another role, spoken to in JSON lines: one command, one answer. */
+interface Child {
+  ask<T>(command: unknown): Promise<T>;
+  close(): void;
+}
+
+async function startChild<T>(role: "server" | "driver", env: Record<string, string>): Promise<{ child: Child; greeting: T }> {
+  const spawned = spawn(process.execPath, ["--import", "tsx", fileURLToPath(import.meta.url)], {
+    env: { ...process.env, ...env, POWERTOOLS_LOG_LEVEL: "ERROR", POWERTOOLS_METRICS_DISABLED: "true", IMAGESYNC_BENCH_API_ROLE: role },
+    stdio: ["pipe", "pipe", "inherit"],
+  });
+  const lines = createInterface({ input: spawned.stdout })[Symbol.asyncIterator]();
+  const next = async <R>() => {
+    const line = await lines.next();
+    if (line.done) throw new Error(`the bench's ${role} process exited`);
+    return JSON.parse(line.value) as R;
+  };
+  const child: Child = {
+    ask: (command) => {
+      spawned.stdin.write(`${JSON.stringify(command)}\n`);
+      return next();
+    },
+    close: () => spawned.kill(),
+  };
+  return { child, greeting: await next<T>() };
+}
+
+/** Answers each JSON line on stdin with `answer`'s result on stdout; exits when stdin closes (with its parent). */
+function answerLines(answer: (command: never) => Promise<unknown> | unknown): void {
+  let queue = Promise.resolve();
+  createInterface({ input: process.stdin })
+    .on("line", (line) => {
+      queue = queue.then(async () => console.log(JSON.stringify(await answer(JSON.parse(line) as never))));
+    })
+    .on("close", () => process.exit(0));
+}
+
+/** The API server role: the same handler with and without the read cache, on two ports; records DynamoDB requests on request. */
 async function serve(): Promise<void> {
-  const [{ startHttpAdapter }, { createHandler }, { ConfigLoader }] = await Promise.all([
+  const [{ startHttpAdapter }, { createHandler }, { ConfigLoader }, { dynamoClient }] = await Promise.all([
     import("../packages/local/adapters/http"),
     import("../functions/api"),
     import("../packages/core/config"),
+    import("../packages/core/aws"),
   ]);
+  const recorded: RecordedRequest[] = [];
+  let recording = false;
+  // At `build` the request is serialised, so the input is in the low-level form (the document client marshals late).
+  dynamoClient().middlewareStack.add(
+    (next, context) => async (args) => {
+      if (recording) recorded.push({ command: context.commandName as string, input: structuredClone(args.input) as object });
+      return next(args);
+    },
+    { step: "build", name: "benchRecorder" },
+  );
   const settings = { functionName: apiFunction.name, timeoutSeconds: apiFunction.timeoutSeconds };
   const [cached, uncached] = await Promise.all(
     [undefined, 0].map((cacheTtlMs) =>
@@ -89,88 +117,202 @@ async function serve(): Promise<void> {
     ),
   );
   console.log(JSON.stringify({ cached: cached?.url, uncached: uncached?.url }));
-  // Ends with its parent.
-  process.stdin.resume().on("end", () => process.exit(0));
+  answerLines((command: { record: boolean }) => {
+    recording = command.record;
+    if (recording) recorded.length = 0;
+    return recording ? {} : recorded;
+  });
+}
+
+/** Runs the recorded requests in order, `connections` at a time, for `seconds`; the latency of each whole sequence. */
+async function runBare(client: DynamoDBClient, requests: readonly RecordedRequest[], seconds: number): Promise<Sample> {
+  const sample: Sample = { latencies: [], failed: 0 };
+  const until = performance.now() + seconds * 1000;
+  const send = ({ command, input }: RecordedRequest) => client.send(new (replayable[command] as (typeof replayable)[string])(input as never) as QueryCommand);
+  await Promise.all(
+    Array.from({ length: connections }, async () => {
+      while (performance.now() < until) {
+        const started = performance.now();
+        try {
+          for (const request of requests) await send(request);
+          sample.latencies.push(performance.now() - started);
+        } catch {
+          sample.failed++;
+        }
+      }
+    }),
+  );
+  return sample;
+}
+
+/** Autocannon for `seconds`, with every response's latency. */
+async function runApi(url: string, headers: Record<string, string>, seconds: number): Promise<Sample> {
+  const sample: Sample = { latencies: [], failed: 0 };
+  const instance = autocannon({ url, connections, headers, duration: seconds });
+  instance.on("response", (_client, status, _bytes, ms) => {
+    if (status === 200) sample.latencies.push(ms);
+    else sample.failed++;
+  });
+  const result = await instance;
+  sample.failed += result.errors + result.timeouts;
+  return sample;
+}
+
+async function runAutocannon(url: string, headers: Record<string, string>, seconds: number): Promise<AutocannonSummary> {
+  const result = await autocannon({ url, connections, headers, duration: seconds });
+  return {
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    rps: Math.round(result.requests.average),
+    non2xx: result.non2xx + result.errors + result.timeouts,
+    kbPerResponse: Math.round(result.throughput.total / (result.requests.total || 1) / 102.4) / 10,
+  };
+}
+
+/** The load driver role: autocannon against the API, or the bare requests against DynamoDB Local. */
+function drive(): void {
+  const clients = new Map<string, DynamoDBClient>();
+  const clientFor = (endpoint: string) => {
+    const client = clients.get(endpoint) ?? new DynamoDBClient({ endpoint, region: local.AWS_REGION, credentials: { accessKeyId: local.AWS_ACCESS_KEY_ID, secretAccessKey: local.AWS_SECRET_ACCESS_KEY } });
+    clients.set(endpoint, client);
+    return client;
+  };
+  console.log(JSON.stringify({ ready: true }));
+  answerLines((command: DriverCommand) => {
+    if (command.kind === "bare") return runBare(clientFor(command.endpoint), command.requests, command.seconds);
+    if (command.kind === "api") return runApi(command.url, command.headers, command.seconds);
+    return runAutocannon(command.url, command.headers, command.seconds);
+  });
+}
+
+async function probe(url: string, token: string): Promise<void> {
+  const response = await fetch(url, { headers: { authorization: `Bearer ${token}` } });
+  if (response.status !== 200) throw new Error(`GET ${url} answered ${response.status}: ${await response.text()}`);
+  await response.arrayBuffer();
+}
+
+/**
+ * What answering one uncached GET takes from DynamoDB. Recorded twice back to back and the shorter kept:
+ * the handler re-reads the source list once a second, a read the bare side should not be charged for.
+ */
+async function requestsOf(server: Child, url: string, token: string): Promise<RecordedRequest[]> {
+  const record = async () => {
+    await server.ask({ record: true });
+    await probe(url, token);
+    return server.ask<RecordedRequest[]>({ record: false });
+  };
+  const [first, second] = [await record(), await record()];
+  const requests = first.length <= second.length ? first : second;
+  const unknown = requests.find((request) => !(request.command in replayable));
+  if (unknown) throw new Error(`GET ${url} sent ${unknown.command}, which the bare client cannot replay`);
+  return requests;
+}
+
+const percentile = (sorted: readonly number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))] ?? Number.NaN;
+
+interface Latencies {
+  p50: number;
+  p99: number;
+  rps: number;
+}
+
+function summarise(latencies: number[], seconds: number): Latencies {
+  const sorted = latencies.toSorted((a, b) => a - b);
+  return { p50: percentile(sorted, 50), p99: percentile(sorted, 99), rps: Math.round(latencies.length / seconds) };
+}
+
+interface Comparison {
+  request: string;
+  api: Latencies;
+  bare: Latencies;
+  requests: number;
+  failed: number;
+}
+
+/** The uncached API against its bare DynamoDB requests, in alternating slices of durationSeconds / rounds each. */
+async function compareWithBare(children: { server: Child; driver: Child }, target: { request: string; url: string; endpoint: string; token: string }): Promise<Comparison> {
+  const requests = await requestsOf(children.server, target.url, target.token);
+  const headers = { authorization: `Bearer ${target.token}` };
+  const api: Sample = { latencies: [], failed: 0 };
+  const bare: Sample = { latencies: [], failed: 0 };
+  // A warm-up slice of each first (JIT, connections, DynamoDB Local's caches), then the measured ones.
+  for (let round = 0; round <= rounds; round++) {
+    const seconds = round === 0 ? 2 : durationSeconds / rounds;
+    const apiSlice = await children.driver.ask<Sample>({ kind: "api", url: target.url, headers, seconds });
+    const bareSlice = await children.driver.ask<Sample>({ kind: "bare", endpoint: target.endpoint, requests, seconds });
+    if (round === 0) continue;
+    for (const [into, slice] of [[api, apiSlice], [bare, bareSlice]] as const) {
+      into.latencies.push(...slice.latencies);
+      into.failed += slice.failed;
+    }
+  }
+  return { request: target.request, api: summarise(api.latencies, durationSeconds), bare: summarise(bare.latencies, durationSeconds), requests: requests.length, failed: api.failed + bare.failed };
+}
+
+interface Row extends AutocannonSummary {
+  request: string;
+}
+
+function printResults(rows: Row[], comparisons: Comparison[], sourceCount: number): void {
+  console.log(`\nHTTP API, ${benchImages} images in ${sourceCount} sources, DynamoDB Local, autocannon ${connections} connections × ${durationSeconds} s (goal p99 ≤ 25 ms, ≥ 1000 req/s)`);
+  console.log("read cache 1 s: as deployed, a hot URL is read from DynamoDB once a second; off: every request reads DynamoDB Local");
+  const cachedRows = rows.map((r) => ({ request: r.request, "read cache": "1 s", "p50 ms": r.p50, "p99 ms": r.p99, "req/s": r.rps, "KB/resp": r.kbPerResponse, "non-2xx/errors": r.non2xx }));
+  const uncachedRows = comparisons.map((c) => ({ request: c.request, "read cache": "off", "p50 ms": Math.round(c.api.p50), "p99 ms": Math.round(c.api.p99), "req/s": c.api.rps, "KB/resp": "", "non-2xx/errors": c.failed }));
+  console.table([...cachedRows, ...uncachedRows].map((r) => ({ ...r, goal: r["p99 ms"] <= 25 && r["req/s"] >= 1000 ? "met" : "missed" })));
+  console.log(`\nAPI overhead, read cache off: the API vs the same DynamoDB requests sent bare (low-level SDK client), ${connections} at a time,`);
+  console.log(`alternating in ${rounds} slices of ${durationSeconds / rounds} s each (goal: API ÷ bare ≤ 1.25 at p50 and p99)`);
+  const ms = (value: number) => value.toFixed(1);
+  console.table(comparisons.map((c) => ({
+    request: c.request,
+    "DynamoDB requests": c.requests,
+    "API p50 ms": ms(c.api.p50),
+    "API p99 ms": ms(c.api.p99),
+    "API req/s": c.api.rps,
+    "bare p50 ms": ms(c.bare.p50),
+    "bare p99 ms": ms(c.bare.p99),
+    "bare req/s": c.bare.rps,
+    "ratio p50": (c.api.p50 / c.bare.p50).toFixed(2),
+    "ratio p99": (c.api.p99 / c.bare.p99).toFixed(2),
+    "non-2xx/errors": c.failed,
+    goal: c.api.p50 <= 1.25 * c.bare.p50 && c.api.p99 <= 1.25 * c.bare.p99 ? "met" : "missed",
+  })));
 }
 
 export async function run(): Promise<void> {
-  const dynamo = await startDynamoDbLocal();
+  const { endpoint, table, sources } = await firstSyncInventory();
   const token = randomBytes(24).toString("base64url");
-  const local = { AWS_REGION: "us-east-1", AWS_ACCESS_KEY_ID: "local", AWS_SECRET_ACCESS_KEY: "local" };
-  // Own clients, not the process-wide ones: other benchmarks in this process use other servers.
-  const dynamoClient = new DynamoDBClient({
-    endpoint: dynamo.endpoint,
-    region: local.AWS_REGION,
-    credentials: { accessKeyId: local.AWS_ACCESS_KEY_ID, secretAccessKey: local.AWS_SECRET_ACCESS_KEY },
-  });
-  const table = {
-    client: DynamoDBDocumentClient.from(dynamoClient, { marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: false } }),
-    name: "BenchInventory",
-  };
-  let server: ReturnType<typeof spawn> | undefined;
+  const started = await startChild<Record<"cached" | "uncached", string>>("server", { ...local, AWS_ENDPOINT_URL_DYNAMODB: endpoint, IMAGESYNC_TABLE_NAME: table.name, IMAGESYNC_API_TOKEN: token });
+  const { child: driver } = await startChild("driver", {});
+  const children = { server: started.child, driver };
   try {
-    await provisionTable(dynamoClient, table.name);
-    const seedStarted = performance.now();
-    const sources = catalog();
-    const observedAt = new Date().toISOString();
-    for (const { provider, sourceId, documents } of sources) {
-      const changes = documents.map((document) => ({ kind: "add" as const, image: normaliseImage(document) }));
-      const report = await writeImageChanges(table, { provider, sourceId }, changes, { observedAt, retentionDays: 30, concurrency: 32, deadline: Infinity, cause: "sync:bench" });
-      if (report.failures.length) throw new Error(`seeding ${sourceId}: ${report.failures.length} writes failed`);
-      await recordRun(table, {
-        provider, sourceId, runId: "seed", trigger: "manual", status: "ok", startedAt: observedAt, finishedAt: new Date().toISOString(),
-        durationMs: 0, snapshotAt: observedAt, counts: { ...emptyCounts(), seen: documents.length, added: documents.length }, writes: documents.length, superseded: 0,
-      });
-    }
-    console.log(`seeded ${images} images in ${((performance.now() - seedStarted) / 1000).toFixed(1)} s`);
-
-    server = spawn(process.execPath, ["--import", "tsx", fileURLToPath(import.meta.url)], {
-      env: {
-        ...process.env,
-        ...local,
-        AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
-        IMAGESYNC_TABLE_NAME: table.name,
-        IMAGESYNC_API_TOKEN: token,
-        POWERTOOLS_LOG_LEVEL: "ERROR",
-        POWERTOOLS_METRICS_DISABLED: "true",
-        IMAGESYNC_BENCH_API_SERVE: "1",
-      },
-      stdio: ["pipe", "pipe", "inherit"],
-    });
-    const urls = JSON.parse(await new Promise<string>((resolve) => createInterface({ input: server?.stdout as NodeJS.ReadableStream }).once("line", resolve))) as Record<"cached" | "uncached", string>;
-
-    const tritonDocuments = sources[0]?.documents ?? [];
+    const tritonDocuments = sources.find((source) => source.provider === "triton")?.documents ?? [];
     const someTriton = tritonDocuments[Math.floor(tritonDocuments.length / 2)]?.image.id as string;
     const requests = [
       ["page (limit 100)", "/images"],
       ["page os=linux&state=active", "/images?os=linux&state=active"],
       ["get by id", `/images/triton/${someTriton}`],
     ] as const;
+    const headers = { authorization: `Bearer ${token}` };
     const rows: Row[] = [];
-    for (const [cache, url] of [["1 s", urls.cached], ["off", urls.uncached]] as const) {
-      for (const [request, path] of requests) rows.push({ request, cache, ...(await measure(url, path, token)) });
+    for (const [request, path] of requests) {
+      const url = `${started.greeting.cached}${path}`;
+      await probe(url, token);
+      await driver.ask({ kind: "autocannon", url, headers, seconds: 2 }); // warm-up: JIT, connections, DynamoDB Local's caches
+      rows.push({ request, ...(await driver.ask<AutocannonSummary>({ kind: "autocannon", url, headers, seconds: durationSeconds })) });
     }
-    console.log(`\nHTTP API, ${images} images, DynamoDB Local, autocannon ${connections} connections × ${durationSeconds} s (goal p99 ≤ 25 ms, ≥ 1000 req/s)`);
-    console.log("read cache 1 s: as deployed, a hot URL is read from DynamoDB once a second; off: every request reads DynamoDB Local");
-    console.table(rows.map((r) => ({
-      request: r.request,
-      "read cache": r.cache,
-      "p50 ms": r.p50,
-      "p99 ms": r.p99,
-      "req/s": r.rps,
-      "KB/resp": r.kbPerResponse,
-      "non-2xx/errors": r.non2xx,
-      goal: r.p99 <= 25 && r.rps >= 1000 ? "met" : "missed",
-    })));
+    const comparisons: Comparison[] = [];
+    for (const [request, path] of requests) comparisons.push(await compareWithBare(children, { request, url: `${started.greeting.uncached}${path}`, endpoint, token }));
+    printResults(rows, comparisons, sources.length);
   } finally {
-    server?.kill();
-    dynamoClient.destroy();
-    await dynamo.stop();
+    started.child.close();
+    driver.close();
   }
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  if (process.env.IMAGESYNC_BENCH_API_SERVE) await serve();
+  const role = process.env.IMAGESYNC_BENCH_API_ROLE;
+  if (role === "server") await serve();
+  else if (role === "driver") drive();
   else {
     await run();
     process.exit(0);

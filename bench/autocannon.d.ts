@@ -20,5 +20,9 @@ declare module "autocannon" {
     duration?: number;
     headers?: Record<string, string>;
   }
-  export default function autocannon(options: Options): Promise<Result>;
+  /** The running benchmark: a promise of the result that also reports every response (latency in ms). */
+  interface Instance extends Promise<Result> {
+    on(event: "response", listener: (client: unknown, statusCode: number, bytes: number, responseTimeMs: number) => void): this;
+  }
+  export default function autocannon(options: Options): Instance;
 }

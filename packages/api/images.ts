@@ -21,8 +21,8 @@ import {
   type ImageSummary,
 } from "./schemas";
 
-/** Where a listing continues: (segment, last key) from the store, signed into the cursor. */
-const PositionSchema = z.strictObject({ segment: z.number().check(z.int(), z.gte(0)), key: z.optional(z.record(z.string(), z.string())) });
+/** Where a listing continues: the last sort key read, from the store, signed into the cursor. */
+const PositionSchema = z.strictObject({ after: z.string().check(z.minLength(1)) });
 
 /** Cox Edge's own filter names are aliases of the common view, restricted to Cox Edge images. */
 function toFilter(query: ListQuery): ImageFilter {
@@ -112,7 +112,9 @@ export const listImagesRoute = defineRoute({
     const scope = `GET /images ${JSON.stringify(filter)}`;
     const after = query.cursor === undefined ? undefined : cursors.decode(query.cursor, scope, PositionSchema);
     const table = configuredTable(config);
-    const [page, sources] = await Promise.all([listImages(table, filter, { limit: query.limit, after }), syncedSources(table)]);
+    // The listing covers the sources that have synced (or the one named), like a look-up by id.
+    const sources = await syncedSources(table);
+    const page = await listImages(table, filter, [...sources.values()], { limit: query.limit, after });
     return {
       status: 200,
       body: {

@@ -1,7 +1,7 @@
 /**
  * `imagesync` (`npx imagesync`): the one operator CLI. API commands talk to the HTTP API (URL and token
- * from --url/--token, IMAGESYNC_API_URL/IMAGESYNC_API_TOKEN, or the running local runtime); `sync` and
- * `dlq redrive` work on the table and queues directly; `start` and `sim` run local servers. One argument
+ * from --url/--token, IMAGESYNC_API_URL/IMAGESYNC_API_TOKEN, or the running local runtime); `sync`,
+ * `dlq redrive` and `migrate index-keys` work on the table and queues directly; `start` and `sim` run local servers. One argument
  * parser (command.ts), one file per command group (commands/). Exit codes: 0 done, 1 failed (the API
  * refused, a job or sync run failed), 2 bad usage.
  */
@@ -12,6 +12,7 @@ import { dlqRedrive } from "./commands/dlq";
 import { imagesGet, imagesList } from "./commands/images";
 import { jobsGet, jobsList, jobsSubmit, jobsWatch } from "./commands/jobs";
 import { sim, start } from "./commands/local";
+import { migrateIndexKeys } from "./commands/migrate";
 import { sources } from "./commands/sources";
 import { sync } from "./commands/sync";
 
@@ -28,6 +29,7 @@ const commands: readonly Command[] = [
   jobsList,
   jobsWatch,
   dlqRedrive,
+  migrateIndexKeys,
   start,
   sim,
 ];

@@ -44,14 +44,19 @@ export interface ChangeRecord {
   cause?: string;
 }
 
-/** Stores the record once: a repeated stream event finds it there (returns false). */
-export async function putChangeRecord(table: Table, record: ChangeRecord, retentionDays: number): Promise<boolean> {
+/** The change feed partition a record goes to: its day's, in a shard chosen by the image. */
+export function changeFeedPartition(record: Pick<ChangeRecord, "at" | "sourceId" | "upstreamId">): string {
   const shard = createHash("sha256").update(`${record.sourceId}#${record.upstreamId}`).digest().readUInt16BE(0) % changeFeedShards;
+  return itemKeys.changeFeed(record.at.slice(0, 10), shard);
+}
+
+/** The item a change record is stored as: in its image's history and in the feed. */
+export function changeRecordItem(record: ChangeRecord, retentionDays: number): Record<string, unknown> {
   const sort = itemKeys.changeSort(record.at, record.id);
-  const item = {
+  return {
     pk: itemKeys.changePartition(record),
     sk: sort,
-    [listingIndex.pk]: itemKeys.changeFeed(record.at.slice(0, 10), shard),
+    [listingIndex.pk]: changeFeedPartition(record),
     [listingIndex.sk]: sort,
     ...record,
     // `kind` names the item type in this table, so the change's own kind is stored as `changeKind`.
@@ -59,6 +64,11 @@ export async function putChangeRecord(table: Table, record: ChangeRecord, retent
     changeKind: record.kind,
     expiresAt: expiresAfterDays(record.at, retentionDays),
   };
+}
+
+/** Stores the record once: a repeated stream event finds it there (returns false). */
+export async function putChangeRecord(table: Table, record: ChangeRecord, retentionDays: number): Promise<boolean> {
+  const item = changeRecordItem(record, retentionDays);
   try {
     await table.client.send(new PutCommand({ TableName: table.name, Item: item, ConditionExpression: "attribute_not_exists(pk)" }));
     return true;

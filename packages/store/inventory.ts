@@ -13,6 +13,7 @@ import { itemKeys, listingIndex, secondaryIndex, type IndexAttributes } from "./
 import { ConditionalCheckFailedException } from "@aws-sdk/client-dynamodb";
 import { GetCommand, paginateQuery, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import pLimit from "p-limit";
+import { pacer } from "../core/pace";
 import type { Provider } from "../core/resources";
 import { updateExpression } from "./expressions";
 import { imageViewFields, normaliseImage, type ImageView, type NormalisedImage, type UpstreamDocument } from "./normalise";
@@ -74,15 +75,16 @@ function itemKey(key: ImageKey): { pk: string; sk: string } {
 
 /**
  * Index attributes of an image, the one place that decides which indexes it appears in; written with
- * every content write (undefined ones are removed). Tombstones keep theirs: they stay queryable.
+ * every content write (undefined ones are removed). Tombstones keep theirs: they stay queryable. Each source
+ * has its own partitions (keys.ts), so no index key takes more writes than one source's sync makes.
  */
-export function imageIndexAttributes(image: ImageKey & ImageView): IndexAttributes {
+export function imageIndexAttributes(image: ImageKey & Pick<ImageView, "os">): IndexAttributes {
   const sort = itemKeys.imageSort(image);
   return {
-    [listingIndex.pk]: itemKeys.allImages,
+    [listingIndex.pk]: itemKeys.sourceImages(image),
     [listingIndex.sk]: sort,
     // The HTTP API's os (Cox Edge: family) filter, sorted like the listing index (see inventory-queries.ts).
-    [secondaryIndex.pk]: image.os === undefined ? undefined : itemKeys.imagesWithOs(image.os),
+    [secondaryIndex.pk]: image.os === undefined ? undefined : itemKeys.sourceImagesWithOs(image, image.os),
     [secondaryIndex.sk]: image.os === undefined ? undefined : sort,
   };
 }
@@ -207,8 +209,17 @@ export interface ChangeReport {
 }
 
 /**
- * Applies a sync's changes with parallel conditional UpdateItems. The SDK retries throttled and failed
- * requests; what still fails is reported, not thrown, so one bad item cannot stop the others.
+ * A source's image writes a second, at most. Each one writes the source's own partition in the table and in
+ * each index (keys.ts), about 2 write units apiece for a typical image (bench/partitions.ts), and one
+ * partition takes 1,000 units and 1,000 writes a second: 400 stays below both however fast the function and
+ * DynamoDB are (docs/capacity.md).
+ */
+export const imageWritesPerSecondPerSource = 400;
+
+/**
+ * Applies a sync's changes with parallel conditional UpdateItems, paced to `imageWritesPerSecondPerSource`.
+ * The SDK retries throttled and failed requests; what still fails is reported, not thrown, so one bad item
+ * cannot stop the others.
  */
 export async function writeImageChanges(
   table: Table,
@@ -219,9 +230,11 @@ export async function writeImageChanges(
   const { observedAt, retentionDays, deadline, cause } = options;
   const report: ChangeReport = { requests: 0, written: 0, superseded: 0, skipped: 0, failures: [] };
   const limit = pLimit(options.concurrency);
+  const pace = pacer(imageWritesPerSecondPerSource);
   await Promise.all(
     changes.map((change) =>
       limit(async () => {
+        await pace();
         if (Date.now() >= deadline) {
           report.skipped++;
           return;

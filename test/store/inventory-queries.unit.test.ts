@@ -1,23 +1,24 @@
 /**
- * The image listing's query planner, checked against the keys the store writes: the key ranges read
- * (`segments`) cover exactly the images of the filter's provider, source and os, in index order, and the
- * FilterExpression keeps exactly the matching items, with every caller's value in a placeholder.
+ * The image listing's query planner, checked against the keys the store writes: the partitions read
+ * (`segments`, one per source) cover exactly the images of the filter's provider, source and os, in index
+ * order, and the FilterExpression keeps exactly the matching items, with every caller's value in a placeholder.
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { providers } from "../../packages/core/resources";
-import { imageIndexAttributes, type ImageKey } from "../../packages/store/inventory";
+import { providers, type Provider } from "../../packages/core/resources";
+import { imageIndexAttributes, type ImageKey, type SourceRef } from "../../packages/store/inventory";
 import { filterExpression, segments, type ImageFilter, type Presence } from "../../packages/store/inventory-queries";
+import { itemKeys } from "../../packages/store/keys";
 import type { CommonState, ImageView } from "../../packages/store/normalise";
 
 type Segment = ReturnType<typeof segments>[number];
 type StoredImage = ImageKey & ImageView & { removedAt?: string };
 
-/** Whether DynamoDB reads the image's item for this key range (the item's index attributes as written). */
+/** Whether DynamoDB reads the image's item for this segment (the item's index attributes as written). */
 function reads(segment: Segment, image: StoredImage): boolean {
   const attributes = imageIndexAttributes(image);
-  const sortKey = attributes[segment.index.sk];
-  return attributes[segment.index.pk] === segment.hash && (segment.prefix === undefined || (sortKey?.startsWith(segment.prefix) ?? false));
+  const sortKey = attributes[segment.index.sk] ?? "";
+  return attributes[segment.index.pk] === segment.hash && sortKey > segment.start && sortKey < segment.end;
 }
 
 const keyMatches = (filter: ImageFilter, image: StoredImage) =>
@@ -59,76 +60,114 @@ function unexpected(message: string): never {
 
 const placeholders = (text: string, sigil: "#" | ":") => new Set(text.match(sigil === "#" ? /#\w+/g : /:\w+/g) ?? []);
 
+const synced: SourceRef[] = [
+  { provider: "triton", sourceId: "triton-b" },
+  { provider: "coxedge", sourceId: "coxedge-a" },
+  { provider: "triton", sourceId: "triton-a-b" },
+  { provider: "triton", sourceId: "triton-a" },
+];
+
 describe("segments", () => {
-  it("reads the whole listing index when nothing narrows it", () => {
-    expect(segments({ presence: "present" })).toEqual([{ index: expect.objectContaining({ name: "gsi1" }), hash: "IMAGES" }]);
+  it("reads each synced source's listing partition, in sort-key order, when nothing narrows it", () => {
+    expect(segments({ presence: "present" }, synced)).toEqual(
+      ["coxedge#coxedge-a", "triton#triton-a", "triton#triton-a-b", "triton#triton-b"].map((source) => ({
+        index: expect.objectContaining({ name: "gsi1" }),
+        hash: `IMAGES#${source}`,
+        start: `${source}#`,
+        end: `${source}$`,
+      })),
+    );
   });
 
-  it("reads the os index under the os's own partition", () => {
-    expect(segments({ presence: "present", os: "ubuntu" })).toEqual([{ index: expect.objectContaining({ name: "gsi2" }), hash: "IMAGEOS#ubuntu" }]);
+  it("reads each source's own os partition for an os, and only the provider's sources for a provider", () => {
+    expect(segments({ presence: "present", os: "ubuntu", provider: "triton" }, synced).map((segment) => [segment.index.name, segment.hash])).toEqual([
+      ["gsi2", "IMAGEOS#triton#triton-a#ubuntu"],
+      ["gsi2", "IMAGEOS#triton#triton-a-b#ubuntu"],
+      ["gsi2", "IMAGEOS#triton#triton-b#ubuntu"],
+    ]);
   });
 
-  it("reads a source in every provider, in sort-key order, when no provider is given", () => {
-    const prefixes = segments({ presence: "all", source: "triton-us-east-1" }).map((segment) => segment.prefix);
-    expect(prefixes).toEqual(providers.map((provider) => `${provider}#triton-us-east-1#`).toSorted());
+  it("reads a named source under its own provider, or under every provider before it has synced", () => {
+    expect(segments({ presence: "all", source: "triton-a" }, synced).map((segment) => segment.hash)).toEqual(["IMAGES#triton#triton-a"]);
+    expect(segments({ presence: "all", source: "triton-new" }, synced).map((segment) => segment.hash)).toEqual(["IMAGES#coxedge#triton-new", "IMAGES#triton#triton-new"]);
+    expect(segments({ presence: "all", source: "triton-new", provider: "triton" }, []).map((segment) => segment.hash)).toEqual(["IMAGES#triton#triton-new"]);
   });
 });
 
-describe("segments, for any filter and stored image", () => {
-  // Source ids never hold '#' (the config and the API both restrict them), so '#' ends each key part.
-  const sourceId = fc.stringMatching(/^(triton|coxedge)-[a-z0-9._-]{1,6}$/);
+describe("segments, for any filter, synced sources and stored image", () => {
+  // Source ids start with their provider and never hold '#' (the config and the API both restrict them).
+  const sourceRef = fc.stringMatching(/^(triton|coxedge)-[a-z0-9._-]{1,6}$/).map((sourceId): SourceRef => ({ provider: sourceId.split("-")[0] as Provider, sourceId }));
   const image = fc.record(
     {
-      provider: fc.constantFrom(...providers),
-      sourceId,
+      source: sourceRef,
       upstreamId: fc.string({ minLength: 1 }),
       name: fc.constant("base"),
       version: fc.constant("1"),
       state: fc.constant<CommonState>("active"),
       os: fc.constantFrom("smartos", "ubuntu", "ubuntu-2"),
     },
-    { requiredKeys: ["provider", "sourceId", "upstreamId", "name", "version", "state"] },
-  );
+    { requiredKeys: ["source", "upstreamId", "name", "version", "state"] },
+  ).map(({ source, ...rest }): StoredImage => ({ ...source, ...rest }));
   const filter = fc.record(
-    { presence: fc.constant<Presence>("all"), provider: fc.constantFrom(...providers), source: sourceId, os: fc.constantFrom("smartos", "ubuntu") },
+    { presence: fc.constant<Presence>("all"), provider: fc.constantFrom(...providers), source: sourceRef.map((s) => s.sourceId), os: fc.constantFrom("smartos", "ubuntu") },
     { requiredKeys: ["presence"] },
   );
-  /** Filters that often name the image's own provider, source or os, so both reads and misses are common. */
+  /** Filters and synced sources that often name the image's own provider, source or os, so both reads and misses are common. */
   const imageWithFilter = image.chain((stored) =>
     fc
-      .record(
-        {
-          presence: fc.constant<Presence>("all"),
-          provider: fc.constantFrom(...providers),
-          source: fc.oneof(fc.constant(stored.sourceId), sourceId),
-          os: fc.oneof(fc.constant(stored.os), fc.constantFrom("smartos", "ubuntu")),
-        },
-        { requiredKeys: ["presence"] },
+      .tuple(
+        fc.record(
+          {
+            presence: fc.constant<Presence>("all"),
+            provider: fc.constantFrom(...providers),
+            source: fc.oneof(fc.constant(stored.sourceId), sourceRef.map((s) => s.sourceId)),
+            os: fc.oneof(fc.constant(stored.os), fc.constantFrom("smartos", "ubuntu")),
+          },
+          { requiredKeys: ["presence"] },
+        ),
+        fc.array(sourceRef, { maxLength: 4 }),
+        fc.boolean(),
       )
-      .map((imageFilter): [StoredImage, ImageFilter] => [stored, imageFilter]),
+      .map(([imageFilter, others, hasSynced]): [StoredImage, ImageFilter, SourceRef[]] => [stored, imageFilter, hasSynced ? [...others, stored] : others]),
   );
 
   it("reads each matching image in exactly one segment and no other image at all", () => {
     const outcomes = new Set<boolean>();
     fc.assert(
-      fc.property(imageWithFilter, ([stored, imageFilter]) => {
-        const expected = keyMatches(imageFilter, stored);
+      fc.property(imageWithFilter, ([stored, imageFilter, sources]) => {
+        // Without a source named, the listing covers the synced sources only.
+        const listed = imageFilter.source !== undefined || sources.some((source) => source.sourceId === stored.sourceId);
+        const expected = listed && keyMatches(imageFilter, stored);
         outcomes.add(expected);
-        expect(segments(imageFilter).filter((segment) => reads(segment, stored)).length).toBe(expected ? 1 : 0);
+        expect(segments(imageFilter, sources).filter((segment) => reads(segment, stored)).length).toBe(expected ? 1 : 0);
       }),
       { numRuns: 500 },
     );
     expect(outcomes).toEqual(new Set([true, false]));
   });
 
-  it("lists segments in the index's order, so pages follow one stable order", () => {
+  it("lists segments in the index's order, each source's sort keys within its own bounds", () => {
     fc.assert(
-      fc.property(filter, (anyFilter) => {
-        const all = segments(anyFilter);
-        expect(new Set(all.map((segment) => segment.index.name)).size).toBe(1);
-        const prefixes = all.map((segment) => segment.prefix ?? "");
-        expect(prefixes).toEqual(prefixes.toSorted());
+      fc.property(filter, fc.array(sourceRef, { maxLength: 6 }), (anyFilter, sources) => {
+        const all = segments(anyFilter, sources);
+        expect(new Set(all.map((segment) => segment.index.name)).size).toBeLessThanOrEqual(1);
+        for (const [i, segment] of all.entries()) {
+          expect(segment.start < segment.end).toBe(true);
+          if (i > 0) expect((all[i - 1] as Segment).end < segment.start).toBe(true);
+        }
       }),
+    );
+  });
+
+  it("bounds a source's images by its start and end and no other source's", () => {
+    fc.assert(
+      fc.property(sourceRef, sourceRef, fc.string({ minLength: 1 }), (own, other, upstreamId) => {
+        const sort = itemKeys.imageSort({ ...own, upstreamId });
+        const within = (source: SourceRef) => sort > itemKeys.imageSortStart(source) && sort < itemKeys.imageSortEnd(source);
+        expect(within(own)).toBe(true);
+        if (other.sourceId !== own.sourceId) expect(within(other)).toBe(false);
+      }),
+      { numRuns: 1000 },
     );
   });
 });
@@ -211,9 +250,9 @@ describe("filterExpression, for any filter", () => {
         expect(FilterExpression).toMatch(/^((attribute_exists|attribute_not_exists|contains)\(|#\w+|:\w+|[ =(),]|AND)*$/);
         expect(placeholders(FilterExpression, "#")).toEqual(new Set(Object.keys(ExpressionAttributeNames)));
         expect(placeholders(FilterExpression, ":")).toEqual(new Set(Object.keys(ExpressionAttributeValues)));
-        // listImages adds its own #p_* names and :hash/:prefix values beside these; none may be overwritten.
+        // listImages adds its own #p_* names and :hash/:after values beside these; none may be overwritten.
         expect(Object.keys(ExpressionAttributeNames).filter((key) => key.startsWith("#p_"))).toEqual([]);
-        expect(Object.keys(ExpressionAttributeValues).filter((key) => key === ":hash" || key === ":prefix")).toEqual([]);
+        expect(Object.keys(ExpressionAttributeValues).filter((key) => key === ":hash" || key === ":after")).toEqual([]);
       }),
     );
   });

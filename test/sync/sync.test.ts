@@ -47,7 +47,8 @@ describe.each(["triton", "coxedge"] as const)("%s sync", (provider) => {
     const stored = [...(await h.stored(provider)).values()];
     const item = stored[0];
     expect(item).toMatchObject({ kind: "image", provider, firstSeenAt: first.snapshotAt, lastSeenAt: first.snapshotAt, lastChangedAt: first.snapshotAt });
-    expect(item?.gsi1pk).toBe("IMAGES");
+    // Each source's images sit in its own index partition, never under one key for the whole table.
+    expect(item?.gsi1pk).toBe(`IMAGES#${provider}#${first.sourceId}`);
     if (provider === "triton") {
       // state=all, and Docker images despite CloudAPI's default type=!docker.
       expect(new Set(stored.map((i) => i.status))).toEqual(new Set(["active", "disabled", "unactivated", "failed"]));
