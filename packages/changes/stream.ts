@@ -51,8 +51,8 @@ const ImageItemSchema = z.looseObject({
   raw: z.record(z.string(), z.unknown()),
   removedAt: z.optional(z.string()),
 });
-/** Items that are not changes: run records, LATEST items, the source directory, change records, job steps. */
-const knownKinds = new Set(["run", "source", "directory", "change", "job", "idempotency"]);
+/** Items that are not changes: run records, LATEST items, the source directory, state digests, change records, job steps. */
+const knownKinds = new Set(["run", "source", "directory", "digest", "change", "job", "idempotency"]);
 const JobItemSchema = z.looseObject({ jobId: nonEmpty(), state: nonEmpty(), updatedAt: nonEmpty() });
 
 /** Handles one stream record; throws only when a write or publish failed, so the record is retried. */

@@ -51,6 +51,10 @@ export const itemKeys = {
   runPrefix: "RUN#",
   latestRun: "LATEST",
   allSources: "SOURCES",
+  /** The source's state digest (store/state-digest.ts): its head, and its chunks `DIGEST#<digestId>#<nnnn>`. */
+  stateDigest: "DIGEST",
+  stateDigestChunks: "DIGEST#",
+  stateDigestChunk: (digestId: string, index?: number) => `DIGEST#${digestId}#${index === undefined ? "" : String(index).padStart(4, "0")}`,
 
   job: (jobId: string) => ({ pk: `JOB#${jobId}`, sk: "JOB" }),
   allJobs: "JOBS",

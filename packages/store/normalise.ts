@@ -3,7 +3,7 @@
  * hash of that document. Sync and single-image refreshes (jobs) both go through `normaliseImage`, so an
  * image written by either is byte-for-byte the same item.
  */
-import { createHash } from "node:crypto";
+import { hash } from "node:crypto";
 import type { Provider } from "../core/resources";
 import { stackpathStackId, type CoxEdgeImage } from "../providers/coxedge/schemas";
 import type { TritonImage } from "../providers/triton/schemas";
@@ -58,9 +58,19 @@ export interface NormalisedImage {
 }
 
 export function normaliseImage(document: UpstreamDocument): NormalisedImage {
-  const view = document.provider === "triton" ? tritonView(document.image) : coxedgeView(document.image);
   const raw = document.image as Record<string, unknown>;
-  return { provider: document.provider, upstreamId: document.image.id, view, raw, contentHash: contentHash(raw) };
+  let view: ImageView | undefined;
+  return {
+    provider: document.provider,
+    upstreamId: document.image.id,
+    raw,
+    contentHash: contentHash(raw),
+    // Built on first use: a sync compares hashes and needs the view only of the images it writes.
+    get view() {
+      view ??= document.provider === "triton" ? tritonView(document.image) : coxedgeView(document.image);
+      return view;
+    },
+  };
 }
 
 const tritonStates: Record<string, CommonState> = {
@@ -120,17 +130,26 @@ function isoMillis(timestamp: string | undefined): string | undefined {
 
 /** sha256 over the item version and the document with object keys sorted, so key order never counts as a change. */
 export function contentHash(document: unknown): string {
-  return createHash("sha256").update(`${imageItemVersion}\n${canonicalJson(document)}`).digest("base64url");
+  // crypto.hash: Node's one-shot digest, several times cheaper than createHash for small inputs.
+  return hash("sha256", `${imageItemVersion}\n${canonicalJson(document)}`, "base64url");
 }
 
+/** Keys that JSON.stringify would write unchanged between quotes (most are): no escaping to do. */
+const plainKey = /^[\w.-]*$/;
+
+/** JSON with every object's keys sorted and undefined members left out; built by concatenation (a sync hashes every listed image). */
 function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
-  if (value !== null && typeof value === "object") {
-    const entries = Object.keys(value)
-      .toSorted()
-      .filter((key) => (value as Record<string, unknown>)[key] !== undefined)
-      .map((key) => `${JSON.stringify(key)}:${canonicalJson((value as Record<string, unknown>)[key])}`);
-    return `{${entries.join(",")}}`;
+  if (value === null || typeof value !== "object") return JSON.stringify(value) ?? "null";
+  if (Array.isArray(value)) {
+    let out = "[";
+    for (let index = 0; index < value.length; index++) out += `${index ? "," : ""}${canonicalJson(value[index])}`;
+    return `${out}]`;
   }
-  return JSON.stringify(value) ?? "null";
+  let out = "{";
+  for (const key of Object.keys(value).toSorted()) {
+    const member = (value as Record<string, unknown>)[key];
+    if (member === undefined) continue;
+    out += `${out.length > 1 ? "," : ""}${plainKey.test(key) ? `"${key}"` : JSON.stringify(key)}:${canonicalJson(member)}`;
+  }
+  return `${out}}`;
 }

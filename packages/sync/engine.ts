@@ -11,11 +11,12 @@ import { describeIssues } from "../core/issues";
 import { logger, metrics, publishDimensioned } from "../core/observability";
 import type { Provider } from "../core/resources";
 import { writeSourceDirectory } from "../store/directory";
-import { readSourceState, writeImageChanges, type StoredImageState } from "../store/inventory";
+import { writeImageChanges, type ImageChange } from "../store/inventory";
 import { acquireLease, emptyCounts, recordRun, type LatestRun, type RunCounts, type SyncRun } from "../store/runs";
 import { configuredTable, type Table } from "../store/table";
 import { guardRemovals, planChanges, validateSnapshot, type RemovalGuard } from "./plan";
-import { configuredSources, describeSources, type SnapshotSource } from "./sources";
+import { configuredSources, describeSources, type Snapshot, type SnapshotSource } from "./sources";
+import { afterWrites, beforeWrites, readStoredState, type StoredState } from "./stored-state";
 
 /** What a scheduled invocation carries (`syncEvent` in core/resources), optionally narrowed to one source. */
 const syncEventSchema = (provider: Provider) =>
@@ -126,10 +127,12 @@ export async function syncSource(source: SnapshotSource, options: SyncOptions): 
   };
   options.onProgress?.({ phase: "started", ...ref });
 
-  // Reading needs no lease, so it overlaps with taking it. A read that races the previous holder's last
-  // writes is harmless: every write is conditional on observation time (see store/inventory).
-  const stored = readSourceState(table, source);
-  stored.catch(() => undefined); // awaited only once the lease is ours
+  // Reading needs no lease, so the listing and the stored state are read while the lease is being taken (a
+  // run that then finds the lease held drops them). A read that races the previous holder's last writes is
+  // harmless: every write is conditional on observation time (see store/inventory).
+  const listing = startListing(source, run, deadline);
+  const stored = readStoredState(table, source);
+  for (const read of [listing, stored]) read.catch(() => undefined); // awaited only once the lease is ours
 
   let holdsLease = false;
   let failure: unknown;
@@ -137,7 +140,7 @@ export async function syncSource(source: SnapshotSource, options: SyncOptions): 
     const taken = await acquireLease(table, { ...ref, runId, seconds: options.leaseSeconds });
     if (taken.acquired) {
       holdsLease = true;
-      await syncWithLease(source, run, stored, taken, options, deadline, log);
+      await syncWithLease(source, run, { listing, stored }, taken, options, deadline, log);
     } else {
       run.status = "skipped-locked";
       run.error = taken.holder
@@ -169,22 +172,17 @@ export async function syncSource(source: SnapshotSource, options: SyncOptions): 
 async function syncWithLease(
   source: SnapshotSource,
   run: SyncRun,
-  storedRead: Promise<Map<string, StoredImageState>>,
+  reads: { listing: Promise<Snapshot>; stored: Promise<StoredState> },
   /** lastOkSnapshotAt: the lastSeenAt of images tombstoned now; heldRemovals: what the last ok run held back. */
   previous: { lastOkSnapshotAt: string | undefined; heldRemovals: SyncRun["heldRemovals"] },
   options: SyncOptions,
   deadline: number,
   log: typeof logger,
 ): Promise<void> {
-  run.snapshotAt = new Date().toISOString();
-  const upstreamStarted = performance.now();
-  const listing = withDeadline(source.listSnapshot(), deadline, "the upstream listing").finally(() => {
-    run.upstreamMs = Math.round(performance.now() - upstreamStarted);
-  });
-  const [{ images, unstorable }, stored] = await Promise.all([listing, storedRead]);
+  const [{ images, unstorable }, stored] = await Promise.all([reads.listing, reads.stored]);
   validateSnapshot(images);
   const listedOnly = unstorable.map((image) => image.upstreamId);
-  const plan = guardRemovals(planChanges(images, stored, previous.lastOkSnapshotAt, listedOnly), stored, previous.heldRemovals, options.removalGuard);
+  const plan = guardRemovals(planChanges(images, stored.images, previous.lastOkSnapshotAt, listedOnly), stored.images, previous.heldRemovals, options.removalGuard);
   run.counts = plan.counts;
   if (unstorable.length) {
     run.unstorable = { count: unstorable.length, first: `${unstorable[0]?.upstreamId}: ${unstorable[0]?.reason}` };
@@ -192,19 +190,26 @@ async function syncWithLease(
   }
   if (plan.held) {
     run.heldRemovals = plan.held;
-    log.warn("removals held until the next listing confirms them", { held: plan.held.count, live: stored.size });
+    log.warn("removals held until the next listing confirms them", { held: plan.held.count, live: stored.images.size });
   }
-  options.onProgress?.({
-    phase: "listed",
-    provider: source.provider,
-    sourceId: source.sourceId,
-    seen: plan.counts.seen,
-    changes: plan.changes.length,
-    upstreamMs: run.upstreamMs ?? 0,
-  });
+  options.onProgress?.({ phase: "listed", provider: source.provider, sourceId: source.sourceId, seen: plan.counts.seen, changes: plan.changes.length, upstreamMs: run.upstreamMs ?? 0 });
+  await applyPlan(source, run, stored, plan.changes, options, deadline, log);
+}
 
-  const report = await writeImageChanges(options.table, source, plan.changes, {
-    observedAt: run.snapshotAt,
+/** Writes the changes (and, when they all landed, the new state digest); records what went wrong on `run`. */
+async function applyPlan(
+  source: SnapshotSource,
+  run: SyncRun,
+  stored: StoredState,
+  changes: readonly ImageChange[],
+  options: SyncOptions,
+  deadline: number,
+  log: typeof logger,
+): Promise<void> {
+  const observedAt = run.snapshotAt as string;
+  await beforeWrites(options.table, source, stored, run.runId, changes);
+  const report = await writeImageChanges(options.table, source, changes, {
+    observedAt,
     retentionDays: options.retentionDays,
     concurrency: options.writeConcurrency ?? defaultWriteConcurrency,
     deadline,
@@ -221,6 +226,19 @@ async function syncWithLease(
   if (report.skipped > 0) problems.push(`deadline reached with ${report.skipped} image writes not done`);
   run.status = problems.length ? "failed" : "ok";
   if (problems.length) run.error = problems.join("; ");
+  // The digest only saves reads: failing to write it costs the next run a full read, nothing more.
+  await afterWrites(options.table, { source, runId: run.runId, observedAt, tombstoneRetentionDays: options.retentionDays }, stored, changes, report).catch(
+    (error: unknown) => log.warn("could not write the state digest; the next run reads every image item", { error }),
+  );
+}
+
+/** Requests the upstream listing now; `snapshotAt` (the observation time of what it returns) and `upstreamMs` go on `run`. */
+function startListing(source: SnapshotSource, run: SyncRun, deadline: number): Promise<Snapshot> {
+  run.snapshotAt = new Date().toISOString();
+  const upstreamStarted = performance.now();
+  return withDeadline(source.listSnapshot(), deadline, "the upstream listing").finally(() => {
+    run.upstreamMs = Math.round(performance.now() - upstreamStarted);
+  });
 }
 
 /** Gives up waiting at the deadline (the request itself runs on until its own timeout). */

@@ -2,6 +2,7 @@
  * Compares a source's full listing with what is stored for it and decides the writes: new images are
  * added, changed ones (by content hash) rewritten, vanished ones tombstoned, reappearing ones revived.
  */
+import { sameContent } from "../store/state-digest";
 import { Buffer } from "node:buffer";
 import { createHash } from "node:crypto";
 import type { ImageChange, StoredImageState } from "../store/inventory";
@@ -56,7 +57,7 @@ export function planChanges(
     } else if (current.removedAt) {
       changes.push({ kind: "revive", image });
       counts.revived++;
-    } else if (current.contentHash !== image.contentHash) {
+    } else if (!sameContent(current.contentHash, image.contentHash)) {
       changes.push({ kind: "change", image });
       counts.changed++;
     } else {

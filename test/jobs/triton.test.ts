@@ -10,6 +10,7 @@ import { TritonClient } from "../../packages/providers/triton/client";
 import type { ImageRecord } from "../../packages/simulators/triton/simulator";
 import { getImage, upsertImage } from "../../packages/store/inventory";
 import { saveJob, StaleJobError, type JobRecord } from "../../packages/store/jobs";
+import { loadStateDigest } from "../../packages/store/state-digest";
 import { startHarness, tritonP384SourceId, tritonSourceId, tritonWestSourceId, type Harness } from "./harness";
 
 let h: Harness;
@@ -123,6 +124,8 @@ describe("update", () => {
     expect(calls).toBe(1);
     expect(job).toMatchObject({ state: "succeeded", result: { imageId: image.uuid } });
     expect(await inventoryItem(image.uuid)).toMatchObject({ description: "now with TLS", tags: { tier: "web" } });
+    // The write bypassed the sync, so the source's state digest is no longer trusted (sync/stored-state.ts).
+    expect((await loadStateDigest(table(), tritonSourceId)).invalidations).toBeGreaterThan(0);
   });
 
   it("fails with the upstream message when the account does not own the image", async () => {
@@ -166,6 +169,8 @@ describe("copy", () => {
     expect(job).toMatchObject({ state: "succeeded", result: { imageId: image.uuid }, polls: 0 });
     expect(h.tritonWest.getImageRecord(image.uuid)).toMatchObject({ name: "replicated", published_at: image.published_at });
     expect(await westItem(image.uuid)).toMatchObject({ name: "replicated", state: "active" });
+    // The copy wrote the target's inventory: that source's digest is the one invalidated.
+    expect((await loadStateDigest(table(), tritonWestSourceId)).invalidations).toBeGreaterThan(0);
   });
 
   it("stops waiting after the copy wait, then polls the target for the uuid until the copy is there", async () => {

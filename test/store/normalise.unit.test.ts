@@ -13,6 +13,12 @@ describe("normalisation", () => {
     expect(contentHash({ ...tritonImage, description: "other" })).not.toBe(contentHash(tritonImage));
   });
 
+  it("keeps every stored hash valid: the canonical form and the hash never change for the same content", () => {
+    // Pinned from the first implementation: a different value would make every sync rewrite every image.
+    const document = { z: 1, a: [1, null, { "b c": 'x"y', é: true, u: undefined }], "key\nline": { nested: [[], {}] }, n: -0.5e-7, s: "tab\t" };
+    expect(contentHash(document)).toBe("bCyQ4_KibSwyv2nUJIpILywPDvIDxtlkqDe0P1Vy19g");
+  });
+
   it("maps Cox Edge fields onto the common view", () => {
     const image: CoxEdgeImage = {
       id: "a8050b2b-39eb-4929-bce5-1af42055903e/ubuntu/v20201110",

@@ -1,0 +1,179 @@
+/**
+ * A compact copy of what a source's image partition holds — id → content hash (a prefix) and tombstone
+ * time — kept in the source's own partition so a sync reads a few items instead of every image item.
+ *
+ * It is only an accelerator: a sync uses it only when nothing can have written the partition since it was
+ * built, and otherwise reads the partition as before (then writes a fresh digest). Three things make a
+ * digest unusable, each recorded on its head item:
+ * - a run that writes images marks the head `pendingRunId` first and clears it only when every write landed
+ *   as planned, so a run that failed or crashed half way leaves it marked;
+ * - every writer other than the sync (a job refreshing an image) bumps `invalidations` *before* it writes,
+ *   and a digest is usable only while `invalidations` equals the count it was built with;
+ * - a new digest is written only on the condition that `invalidations` did not move while its run ran, and
+ *   only by a run holding the source's lease.
+ * A stale digest therefore costs one full read, never a missed change.
+ *
+ * Layout: head `DIGEST` (which digest is current) and chunks `DIGEST#<digestId>#<n>`, each a gzipped
+ * slice of the JSON entry list under 350 KB (DynamoDB items are at most 400 KB). Old chunks are deleted
+ * once the head points at the new ones.
+ */
+import { gunzipSync, gzipSync } from "node:zlib";
+import { randomUUID } from "node:crypto";
+import { ConditionalCheckFailedException } from "@aws-sdk/client-dynamodb";
+import { DeleteCommand, PutCommand, QueryCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
+import * as z from "../core/zod";
+import type { StoredImageState } from "./inventory";
+import { itemKeys } from "./keys";
+import type { Table } from "./table";
+
+/** Hash characters kept per image: 96 bits of the SHA-256, far beyond any chance of two contents colliding. */
+export const digestHashLength = 16;
+const chunkBytes = 350_000;
+
+/** Whether a stored hash (an item's, or a digest's prefix of it) is the hash of the listed content. */
+export function sameContent(storedHash: string, listedHash: string): boolean {
+  if (storedHash === listedHash) return true;
+  return storedHash.length === digestHashLength && listedHash.length > digestHashLength && listedHash.startsWith(storedHash);
+}
+
+/** The digest's state and what a run needs to replace it safely. */
+export interface LoadedDigest {
+  /** The partition's state, or undefined when the digest is missing or cannot be trusted. */
+  state: Map<string, StoredImageState> | undefined;
+  /** `invalidations` as read: a new digest is written only if it has not moved since. */
+  invalidations: number;
+}
+
+const count = z.optional(z.int());
+const HeadSchema = z.looseObject({
+  digestId: z.optional(z.string()),
+  chunks: count,
+  entries: count,
+  invalidations: count,
+  builtWithInvalidations: count,
+  pendingRunId: z.optional(z.string()),
+});
+const EntriesSchema = z.array(z.tuple([z.string().check(z.minLength(1)), z.string().check(z.length(digestHashLength)), z.optional(z.string())]));
+
+const headKey = (sourceId: string) => ({ pk: itemKeys.sourcePartition(sourceId), sk: itemKeys.stateDigest });
+
+/** Reads the head and the current chunks in one strongly consistent Query of the source partition. */
+export async function loadStateDigest(table: Table, sourceId: string): Promise<LoadedDigest> {
+  const items: Record<string, unknown>[] = [];
+  let startKey: Record<string, unknown> | undefined;
+  do {
+    const page = await table.client.send(
+      new QueryCommand({
+        TableName: table.name,
+        KeyConditionExpression: "pk = :pk AND begins_with(sk, :digest)",
+        ExpressionAttributeValues: { ":pk": itemKeys.sourcePartition(sourceId), ":digest": itemKeys.stateDigest },
+        ConsistentRead: true,
+        ExclusiveStartKey: startKey,
+      }),
+    );
+    items.push(...(page.Items ?? []));
+    startKey = page.LastEvaluatedKey;
+  } while (startKey);
+  const head = HeadSchema.safeParse(items.find((item) => item.sk === itemKeys.stateDigest) ?? {});
+  const invalidations = head.success ? (head.data.invalidations ?? 0) : 0;
+  if (!head.success) return { state: undefined, invalidations };
+  const { digestId, chunks, entries, builtWithInvalidations, pendingRunId } = head.data;
+  if (!digestId || pendingRunId !== undefined || builtWithInvalidations !== invalidations) return { state: undefined, invalidations };
+  const prefix = itemKeys.stateDigestChunk(digestId);
+  const parts = items.filter((item) => String(item.sk).startsWith(prefix)).toSorted((a, b) => String(a.sk).localeCompare(String(b.sk)));
+  if (parts.length !== chunks) return { state: undefined, invalidations };
+  const state = decode(parts.map((part) => part.data as Uint8Array));
+  return { state: state && state.size === entries ? state : undefined, invalidations };
+}
+
+function decode(chunks: Uint8Array[]): Map<string, StoredImageState> | undefined {
+  try {
+    const parsed = EntriesSchema.safeParse(JSON.parse(gunzipSync(Buffer.concat(chunks)).toString("utf8")));
+    if (!parsed.success) return undefined;
+    // No lastSeenAt: a trusted digest means only syncs wrote these items, none after the last ok snapshot,
+    // so a removal takes the last ok snapshot time (sync/plan.ts).
+    return new Map(parsed.data.map(([id, contentHash, removedAt]) => [id, { contentHash, lastSeenAt: "", ...(removedAt ? { removedAt } : {}) }]));
+  } catch {
+    return undefined;
+  }
+}
+
+/** Before a run writes images: until it writes a new digest, this one is not to be trusted. */
+export async function markStateDigestPending(table: Table, sourceId: string, runId: string): Promise<void> {
+  await table.client.send(
+    new UpdateCommand({
+      TableName: table.name,
+      Key: headKey(sourceId),
+      UpdateExpression: "SET #pending = :runId, #kind = :kind",
+      ExpressionAttributeNames: { "#pending": "pendingRunId", "#kind": "kind" },
+      ExpressionAttributeValues: { ":runId": runId, ":kind": "digest" },
+    }),
+  );
+}
+
+/** Before any writer other than the sync writes an image of the source. */
+export async function invalidateStateDigest(table: Table, sourceId: string): Promise<void> {
+  await table.client.send(
+    new UpdateCommand({
+      TableName: table.name,
+      Key: headKey(sourceId),
+      UpdateExpression: "ADD #invalidations :one SET #kind = :kind",
+      ExpressionAttributeNames: { "#invalidations": "invalidations", "#kind": "kind" },
+      ExpressionAttributeValues: { ":one": 1, ":kind": "digest" },
+    }),
+  );
+}
+
+/**
+ * Writes `state` as the source's digest, unless another writer invalidated it since `invalidations` was read
+ * (returns false then: the next run reads the partition). Only a run holding the source's lease calls this.
+ * Tombstones past the retention are left out: DynamoDB's TTL deletes their items.
+ */
+export async function writeStateDigest(
+  table: Table,
+  write: { sourceId: string; runId: string; invalidations: number; state: ReadonlyMap<string, StoredImageState>; tombstonesAfter: string },
+): Promise<boolean> {
+  const entries = [...write.state]
+    .filter(([, stored]) => !stored.removedAt || stored.removedAt >= write.tombstonesAfter)
+    .map(([id, stored]) => [id, stored.contentHash.slice(0, digestHashLength), ...(stored.removedAt ? [stored.removedAt] : [])]);
+  const data = gzipSync(JSON.stringify(entries));
+  const digestId = randomUUID();
+  const chunks = Math.max(1, Math.ceil(data.length / chunkBytes));
+  const pk = itemKeys.sourcePartition(write.sourceId);
+  for (let n = 0; n < chunks; n++) {
+    const sk = itemKeys.stateDigestChunk(digestId, n);
+    await table.client.send(new PutCommand({ TableName: table.name, Item: { pk, sk, kind: "digest", data: data.subarray(n * chunkBytes, (n + 1) * chunkBytes) } }));
+  }
+  try {
+    await table.client.send(
+      new PutCommand({
+        TableName: table.name,
+        Item: { ...headKey(write.sourceId), kind: "digest", digestId, chunks, entries: entries.length, invalidations: write.invalidations, builtWithInvalidations: write.invalidations, writtenBy: write.runId },
+        // A pending mark of another run is replaced: the caller holds the source's lease, so that run is over.
+        ConditionExpression: "attribute_not_exists(#invalidations) OR #invalidations = :seen",
+        ExpressionAttributeNames: { "#invalidations": "invalidations" },
+        ExpressionAttributeValues: { ":seen": write.invalidations },
+      }),
+    );
+  } catch (error) {
+    if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    await deleteChunks(table, write.sourceId, (sk) => sk.startsWith(itemKeys.stateDigestChunk(digestId)));
+    return false;
+  }
+  await deleteChunks(table, write.sourceId, (sk) => !sk.startsWith(itemKeys.stateDigestChunk(digestId)));
+  return true;
+}
+
+/** Deletes the digest chunks `which` selects (old digests', or an unused new one's). */
+async function deleteChunks(table: Table, sourceId: string, which: (sk: string) => boolean): Promise<void> {
+  const pk = itemKeys.sourcePartition(sourceId);
+  const { Items = [] } = await table.client.send(
+    new QueryCommand({
+      TableName: table.name,
+      KeyConditionExpression: "pk = :pk AND begins_with(sk, :chunks)",
+      ExpressionAttributeValues: { ":pk": pk, ":chunks": itemKeys.stateDigestChunks },
+      ProjectionExpression: "sk",
+    }),
+  );
+  for (const { sk } of Items as { sk: string }[]) if (which(sk)) await table.client.send(new DeleteCommand({ TableName: table.name, Key: { pk, sk } }));
+}

@@ -1,0 +1,99 @@
+/** The state digest's storage on DynamoDB Local: chunking, replacement, pruning and the conditions that make it untrusted. */
+import { createHash } from "node:crypto";
+import { PutCommand, QueryCommand } from "@aws-sdk/lib-dynamodb";
+import { describe, expect, it } from "vitest";
+import { itemKeys } from "../../packages/store/keys";
+import type { StoredImageState } from "../../packages/store/inventory";
+import { invalidateStateDigest, loadStateDigest, markStateDigestPending, sameContent, writeStateDigest } from "../../packages/store/state-digest";
+import { tableForThisFile } from "../support/stack";
+
+const testTable = tableForThisFile();
+const hash = (text: string) => createHash("sha256").update(text).digest("base64url");
+
+function state(count: number, removedAt?: (index: number) => string | undefined): Map<string, StoredImageState> {
+  return new Map(
+    Array.from({ length: count }, (_, index) => {
+      const removed = removedAt?.(index);
+      return [`image-${String(index).padStart(6, "0")}`, { contentHash: hash(`content ${index}`), lastSeenAt: "2026-01-01T00:00:00.000Z", ...(removed ? { removedAt: removed } : {}) }];
+    }),
+  );
+}
+
+async function chunkKeys(sourceId: string): Promise<string[]> {
+  const { Items = [] } = await testTable.table.client.send(
+    new QueryCommand({
+      TableName: testTable.table.name,
+      KeyConditionExpression: "pk = :pk AND begins_with(sk, :chunks)",
+      ExpressionAttributeValues: { ":pk": itemKeys.sourcePartition(sourceId), ":chunks": itemKeys.stateDigestChunks },
+    }),
+  );
+  return Items.map((item) => item.sk as string);
+}
+
+const write = (sourceId: string, images: Map<string, StoredImageState>, invalidations = 0, tombstonesAfter = "2000-01-01T00:00:00.000Z") =>
+  writeStateDigest(testTable.table, { sourceId, runId: "run-1", invalidations, state: images, tombstonesAfter });
+
+describe("state digest storage", () => {
+  it("splits a large digest into chunks under the item limit, reads it back exactly, and deletes the old chunks on replacement", async () => {
+    const images = state(30_000, (index) => (index % 10 === 0 ? "2026-02-01T00:00:00.000Z" : undefined));
+    expect(await write("big", images)).toBe(true);
+    const first = await chunkKeys("big");
+    expect(first.length).toBeGreaterThan(1);
+    const loaded = await loadStateDigest(testTable.table, "big");
+    expect(loaded.state?.size).toBe(30_000);
+    for (const [id, stored] of images) {
+      const read = loaded.state?.get(id);
+      expect(sameContent(read?.contentHash ?? "", stored.contentHash), id).toBe(true);
+      expect(read?.removedAt).toBe(stored.removedAt);
+    }
+    expect(await write("big", state(10))).toBe(true);
+    const second = await chunkKeys("big");
+    expect(second).toHaveLength(1);
+    expect(first).not.toContain(second[0]);
+  });
+
+  it("leaves out tombstones older than the retention", async () => {
+    await write("pruned", state(4, (index) => ["2026-01-01T00:00:00.000Z", "2026-03-01T00:00:00.000Z"][index]), 0, "2026-02-01T00:00:00.000Z");
+    const ids = [...((await loadStateDigest(testTable.table, "pruned")).state?.keys() ?? [])];
+    expect(ids).toEqual(["image-000001", "image-000002", "image-000003"]);
+  });
+
+  it("is not trusted while a run that writes has it marked, nor after an invalidation, until a run rewrites it", async () => {
+    await write("marked", state(3));
+    expect((await loadStateDigest(testTable.table, "marked")).state).toBeDefined();
+    await markStateDigestPending(testTable.table, "marked", "run-2");
+    expect((await loadStateDigest(testTable.table, "marked")).state).toBeUndefined();
+    expect(await write("marked", state(3))).toBe(true);
+    await invalidateStateDigest(testTable.table, "marked");
+    const invalidated = await loadStateDigest(testTable.table, "marked");
+    expect(invalidated).toEqual({ state: undefined, invalidations: 1 });
+    expect(await write("marked", state(3), invalidated.invalidations)).toBe(true);
+    expect((await loadStateDigest(testTable.table, "marked")).state?.size).toBe(3);
+  });
+
+  it("is not replaced when another writer invalidated it after the run read it, and the unused chunks are removed", async () => {
+    await write("raced", state(3));
+    const read = await loadStateDigest(testTable.table, "raced");
+    await invalidateStateDigest(testTable.table, "raced");
+    const before = await chunkKeys("raced");
+    expect(await write("raced", state(5), read.invalidations)).toBe(false);
+    expect(await chunkKeys("raced")).toEqual(before);
+    expect((await loadStateDigest(testTable.table, "raced")).state).toBeUndefined();
+  });
+
+  it("a damaged chunk makes the digest untrusted rather than wrong", async () => {
+    await write("damaged", state(3));
+    const [sk] = await chunkKeys("damaged");
+    await testTable.table.client.send(new PutCommand({ TableName: testTable.table.name, Item: { pk: itemKeys.sourcePartition("damaged"), sk, kind: "digest", data: Buffer.from("not gzip") } }));
+    expect((await loadStateDigest(testTable.table, "damaged")).state).toBeUndefined();
+  });
+
+  it("compares a digest's hash prefix with a full hash, and full hashes exactly", () => {
+    const full = hash("x");
+    expect(sameContent(full, full)).toBe(true);
+    expect(sameContent(full.slice(0, 16), full)).toBe(true);
+    expect(sameContent(full.slice(0, 16), hash("y"))).toBe(false);
+    expect(sameContent(full.slice(0, 15), full)).toBe(false);
+    expect(sameContent("", full)).toBe(false);
+  });
+});
