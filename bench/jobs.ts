@@ -11,6 +11,7 @@
 import { fileURLToPath } from "node:url";
 import type { SQSBatchResponse, SQSEvent } from "aws-lambda";
 import pLimit from "p-limit";
+import { backoff } from "../packages/core/backoff";
 import { jobQueue, jobWorkerFunction, type Provider } from "../packages/core/resources";
 import { startDynamoDbLocal } from "../packages/local/dynamodb-local";
 import { provisionQueues, provisionTable } from "../packages/local/provision";
@@ -33,6 +34,9 @@ interface Row {
   "lag p50 s": string;
   "lag p95 s": string;
   "lag max s": string;
+  /** Lag over the backoff cap of the poll that found it done: machine-independent (≤ 1 + processing). */
+  "lag ÷ step p50": string;
+  "lag ÷ step p95": string;
   "status calls/job": string;
 }
 
@@ -96,6 +100,9 @@ async function runOnce(stack: Stack, T: number, round: number): Promise<{ rows: 
     const upstreamDoneAt = (job: JobRecord) =>
       provider === "coxedge" ? coxedge.state.getTask(job.upstream?.taskId as string).settlesAtMs : Date.parse(job.submittedAt as string) + T * 1000;
     const lags = mine.map((job) => Date.parse(job.finishedAt as string) - upstreamDoneAt(job)).toSorted((a, b) => a - b);
+    // The delay before the step that saw the job done was drawn from [cap/2, cap], cap = 2^(seq-1) s (jobs/backoff.ts).
+    const stepMs = (job: JobRecord) => backoff(job.seq, { base: 1, max: Number(process.env.IMAGESYNC_JOB_POLL_MAX_DELAY_SECONDS ?? 900), jitter: "none" }) * 1000;
+    const ratios = mine.map((job) => (Date.parse(job.finishedAt as string) - upstreamDoneAt(job)) / stepMs(job)).toSorted((a, b) => a - b);
     const statusCalls = provider === "triton" ? triton.counters.get("GetImage") : coxedge.counters.get("GetTask");
     return {
       T: `${T} s`,
@@ -105,6 +112,8 @@ async function runOnce(stack: Stack, T: number, round: number): Promise<{ rows: 
       "lag p50 s": seconds(percentile(lags, 50)),
       "lag p95 s": seconds(percentile(lags, 95)),
       "lag max s": seconds(percentile(lags, 100)),
+      "lag ÷ step p50": percentile(ratios, 50).toFixed(2),
+      "lag ÷ step p95": percentile(ratios, 95).toFixed(2),
       "status calls/job": (statusCalls / mine.length).toFixed(2),
     };
   });

@@ -1,8 +1,8 @@
-import { alarmSettings, providers, syncFunctions } from "../packages/core/resources";
+import { alarmSettings, syncFunctions, syncQueues, syncWorkerFunctions } from "../packages/core/resources";
 import { alarmSpecs, dashboardBody, type AlarmSpec, type MetricRef, type ResourceRef } from "../packages/core/monitoring";
 import { api, apiHandler } from "./api";
 import { changesFailureQueue, changesSubscriber } from "./changes";
-import { syncSchedules } from "./cron";
+import { syncPipelines } from "./cron";
 import { deadLetterQueue, jobQueue, jobWorker } from "./queues";
 
 /** Alarms go to this topic; IMAGESYNC_ALARM_EMAIL at deploy subscribes an address (it must confirm). */
@@ -15,7 +15,13 @@ const deployed: Record<string, $util.Output<string>> = {
   "function:Api": apiHandler.name,
   "function:JobWorker": jobWorker.nodes.function.name,
   "function:Changes": changesSubscriber.nodes.function.name,
-  ...Object.fromEntries(providers.map((provider, index) => [`function:${syncFunctions[provider].name}`, syncSchedules[index]!.nodes.function.name])),
+  ...Object.fromEntries(
+    syncPipelines.flatMap(({ provider, schedule, worker, deadLetters }) => [
+      [`function:${syncFunctions[provider].name}`, schedule.nodes.function.name],
+      [`function:${syncWorkerFunctions[provider].name}`, worker.nodes.function.name],
+      [`queue:${syncQueues[provider].deadLetterName}`, deadLetters.nodes.queue.name],
+    ]),
+  ),
   "queue:JobQueue": jobQueue.nodes.queue.name,
   "queue:JobDeadLetterQueue": deadLetterQueue.nodes.queue.name,
   "queue:ChangesFailures": changesFailureQueue.nodes.queue.name,

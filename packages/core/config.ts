@@ -9,7 +9,7 @@ import { readFileSync } from "node:fs";
 import { Resource } from "sst";
 import * as z from "./zod";
 import { describeIssues, fieldIssues } from "./issues";
-import { eventBus, inventoryTable, jobQueue, tuningVariables, type SecretName } from "./resources";
+import { eventBus, inventoryTable, jobQueue, syncQueues, syncWorkerFunctions, tuningVariables, type Provider, type SecretName } from "./resources";
 
 export class ConfigError extends Error {
   override readonly name = "ConfigError";
@@ -167,6 +167,11 @@ export class ConfigLoader {
     const file = this.env.IMAGESYNC_EVENTS_FILE;
     if (file) return { kind: "file", path: file };
     return { kind: "bus", name: this.#string("eventBusName", "IMAGESYNC_EVENT_BUS_NAME", eventBus.name, "name") };
+  }
+
+  /** The provider's sync queue (one message per source to sync): IMAGESYNC_<PROVIDER>_SYNC_QUEUE_URL or the SST link. */
+  syncQueueUrl(provider: Provider): string {
+    return this.#string(`syncQueueUrl:${provider}`, syncWorkerFunctions[provider].queueEnv, syncQueues[provider].name, "url");
   }
 
   deadLetterQueueUrl(): string {

@@ -14,6 +14,8 @@ import {
   serviceName,
   syncFunctions,
   syncIntervalSeconds,
+  syncQueues,
+  syncWorkerFunctions,
   type Provider,
 } from "./resources";
 
@@ -58,7 +60,12 @@ const apiMetric = (metric: string, stat: MetricRef["stat"]): MetricRef => ({ nam
 const visibleMessages = (name: string): MetricRef => ({ namespace: "AWS/SQS", metric: "ApproximateNumberOfMessagesVisible", stat: "Maximum", dimensions: { QueueName: queue(name) } });
 
 /** Every function the stack deploys, by its resource name. */
-export const functionNames = [apiFunction.name, jobWorkerFunction.name, changesFunction.name, ...providers.map((provider) => syncFunctions[provider].name)];
+export const functionNames = [
+  apiFunction.name,
+  jobWorkerFunction.name,
+  changesFunction.name,
+  ...providers.flatMap((provider) => [syncFunctions[provider].name, syncWorkerFunctions[provider].name]),
+];
 
 export function alarmSpecs(env: Record<string, string | undefined> = process.env): AlarmSpec[] {
   const settings = alarmSettings(env);
@@ -176,6 +183,13 @@ function syncAlarms(provider: Provider, intervalSeconds: number, failures: numbe
       threshold: 2.5 * intervalSeconds,
       comparison: "GreaterThanThreshold",
       missingData: "ignore",
+    },
+    {
+      name: `${name}DeadLetters`,
+      description: `A ${provider} source's sync message failed every delivery (the worker crashed or timed out each time) and waits in its dead-letter queue.`,
+      action: `The ${syncWorkerFunctions[provider].name} logs name the source and the error; the next schedule queues the source again, so the dead letter only needs deleting once fixed.`,
+      query: visibleMessages(syncQueues[provider].deadLetterName),
+      ...everyFiveMinutes(1),
     },
     {
       name: `${name}NotRunning`,

@@ -65,6 +65,34 @@ export const syncFunctions = {
   coxedge: { name: "CoxEdgeSync", handler: "functions/sync-coxedge.handler", scheduleEnv: "IMAGESYNC_COXEDGE_SCHEDULE" },
 } as const;
 export const syncHandlerTimeoutSeconds = 600;
+
+/**
+ * A scheduled sync only enqueues one message per configured source; a worker per provider syncs one source
+ * per message, so sources run in parallel up to `syncConcurrency`, a slow source delays no other, and one
+ * invocation holds one source's images. (SQS rather than a schedule per source: sources live in a secret,
+ * unknown at deploy, and a queue adds retries, a dead-letter queue and a concurrency bound.)
+ */
+export const syncQueues = {
+  triton: { name: "TritonSyncQueue", deadLetterName: "TritonSyncDeadLetters" },
+  coxedge: { name: "CoxEdgeSyncQueue", deadLetterName: "CoxEdgeSyncDeadLetters" },
+} as const;
+export const syncWorkerFunctions = {
+  triton: { name: "TritonSyncWorker", handler: "functions/sync-triton-worker.handler", queueEnv: "IMAGESYNC_TRITON_SYNC_QUEUE_URL" },
+  coxedge: { name: "CoxEdgeSyncWorker", handler: "functions/sync-coxedge-worker.handler", queueEnv: "IMAGESYNC_COXEDGE_SYNC_QUEUE_URL" },
+} as const;
+export const syncQueueSettings = {
+  /** Lambda requires at least the worker's timeout; a little more, so a run is recorded before redelivery. */
+  visibilityTimeoutSeconds: syncHandlerTimeoutSeconds + 60,
+  /** A worker that crashed or timed out gets the message again (its lease lapses first: the retry may be skipped-locked). */
+  maxReceiveCount: 3,
+  deadLetterRetentionSeconds: 14 * 24 * 3600,
+} as const;
+
+/** How many sources of one provider sync at once (the workers' maximum concurrency): IMAGESYNC_SYNC_CONCURRENCY, default 5. */
+export function syncConcurrency(env: Record<string, string | undefined> = process.env): number {
+  // SQS event source mappings take a maximum concurrency from 2 to 1000.
+  return numberSetting(env, "IMAGESYNC_SYNC_CONCURRENCY", 5, (value) => Number.isInteger(value) && value >= 2 && value <= 1000, "an integer from 2 to 1000");
+}
 export const defaultSyncSchedule = "rate(15 minutes)";
 
 /** EventBridge schedule expression for a provider's sync, overridable per deployment by environment. */

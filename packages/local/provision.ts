@@ -12,7 +12,7 @@ import {
   type DynamoDBClient,
 } from "@aws-sdk/client-dynamodb";
 import { CreateQueueCommand, GetQueueAttributesCommand, type SQSClient } from "@aws-sdk/client-sqs";
-import { inventoryTable, jobQueue } from "../core/resources";
+import { inventoryTable, jobQueue, providers, syncQueues, syncQueueSettings, type Provider } from "../core/resources";
 
 const streamSpecification = { StreamEnabled: true, StreamViewType: "NEW_AND_OLD_IMAGES" as const };
 
@@ -73,32 +73,50 @@ export interface QueueOverrides {
 
 /** Creates the job queue and its dead-letter queue with the redrive policy from the resource spec. */
 export async function provisionQueues(sqs: SQSClient, overrides: QueueOverrides = {}): Promise<JobQueueUrls> {
-  const names = { jobs: overrides.jobs ?? jobQueue.name, deadLetters: overrides.deadLetters ?? jobQueue.deadLetterName };
+  const pair = await provisionQueuePair(sqs, {
+    name: overrides.jobs ?? jobQueue.name,
+    deadLetterName: overrides.deadLetters ?? jobQueue.deadLetterName,
+    visibilityTimeoutSeconds: overrides.visibilityTimeoutSeconds ?? jobQueue.visibilityTimeoutSeconds,
+    maxReceiveCount: overrides.maxReceiveCount ?? jobQueue.maxReceiveCount,
+    deadLetterRetentionSeconds: jobQueue.deadLetterRetentionSeconds,
+  });
+  return { jobQueueUrl: pair.queueUrl, jobQueueArn: pair.queueArn, deadLetterQueueUrl: pair.deadLetterQueueUrl, deadLetterQueueArn: pair.deadLetterQueueArn };
+}
+
+export interface QueuePair {
+  queueUrl: string;
+  queueArn: string;
+  deadLetterQueueUrl: string;
+  deadLetterQueueArn: string;
+}
+
+/** Each provider's sync queue and its dead-letter queue (core/resources `syncQueues`). */
+export async function provisionSyncQueues(sqs: SQSClient): Promise<Record<Provider, QueuePair>> {
+  const pairs = await Promise.all(
+    providers.map((provider) => provisionQueuePair(sqs, { ...syncQueues[provider], ...syncQueueSettings })),
+  );
+  return Object.fromEntries(providers.map((provider, index) => [provider, pairs[index]])) as Record<Provider, QueuePair>;
+}
+
+/** A queue whose messages go to its dead-letter queue after `maxReceiveCount` deliveries, as SST's `dlq` sets it up. */
+async function provisionQueuePair(
+  sqs: SQSClient,
+  spec: { name: string; deadLetterName: string; visibilityTimeoutSeconds: number; maxReceiveCount: number; deadLetterRetentionSeconds: number },
+): Promise<QueuePair> {
   const deadLetter = await sqs.send(
-    new CreateQueueCommand({
-      QueueName: names.deadLetters,
-      Attributes: { MessageRetentionPeriod: String(jobQueue.deadLetterRetentionSeconds) },
-    }),
+    new CreateQueueCommand({ QueueName: spec.deadLetterName, Attributes: { MessageRetentionPeriod: String(spec.deadLetterRetentionSeconds) } }),
   );
   const deadLetterQueueArn = await queueArn(sqs, deadLetter.QueueUrl as string);
-  const jobs = await sqs.send(
+  const queue = await sqs.send(
     new CreateQueueCommand({
-      QueueName: names.jobs,
+      QueueName: spec.name,
       Attributes: {
-        VisibilityTimeout: String(overrides.visibilityTimeoutSeconds ?? jobQueue.visibilityTimeoutSeconds),
-        RedrivePolicy: JSON.stringify({
-          deadLetterTargetArn: deadLetterQueueArn,
-          maxReceiveCount: overrides.maxReceiveCount ?? jobQueue.maxReceiveCount,
-        }),
+        VisibilityTimeout: String(spec.visibilityTimeoutSeconds),
+        RedrivePolicy: JSON.stringify({ deadLetterTargetArn: deadLetterQueueArn, maxReceiveCount: spec.maxReceiveCount }),
       },
     }),
   );
-  return {
-    jobQueueUrl: jobs.QueueUrl as string,
-    jobQueueArn: await queueArn(sqs, jobs.QueueUrl as string),
-    deadLetterQueueUrl: deadLetter.QueueUrl as string,
-    deadLetterQueueArn,
-  };
+  return { queueUrl: queue.QueueUrl as string, queueArn: await queueArn(sqs, queue.QueueUrl as string), deadLetterQueueUrl: deadLetter.QueueUrl as string, deadLetterQueueArn };
 }
 
 async function queueArn(sqs: SQSClient, queueUrl: string): Promise<string> {

@@ -6,6 +6,7 @@
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { z } from "zod";
+import { providers, syncWorkerFunctions } from "../core/resources";
 import { localSdkEnvironment } from "./sdk-env";
 
 /** Under the runtime's data dir: `.data` unless `npm start -- --data-dir` / IMAGESYNC_DATA_DIR say otherwise. */
@@ -22,6 +23,8 @@ export const RuntimeInfoSchema = z.object({
   tableName: z.string(),
   jobQueueUrl: z.url(),
   deadLetterQueueUrl: z.url(),
+  /** Each provider's sync queue (`imagesync sync` enqueues there, as the schedules do). */
+  syncQueueUrls: z.object({ triton: z.url(), coxedge: z.url() }),
   /** Files holding the source lists and API token the runtime uses (0600, git-ignored). */
   tritonSourcesFile: z.string(),
   coxedgeSourcesFile: z.string(),
@@ -69,6 +72,7 @@ export function useRunningLocalRuntime(env: NodeJS.ProcessEnv = process.env): bo
     IMAGESYNC_TABLE_NAME: info.tableName,
     IMAGESYNC_JOB_QUEUE_URL: info.jobQueueUrl,
     IMAGESYNC_DEAD_LETTER_QUEUE_URL: info.deadLetterQueueUrl,
+    ...Object.fromEntries(providers.map((provider) => [syncWorkerFunctions[provider].queueEnv, info.syncQueueUrls[provider]])),
     IMAGESYNC_TRITON_SOURCES: read(info.tritonSourcesFile),
     IMAGESYNC_COXEDGE_SOURCES: read(info.coxedgeSourcesFile),
     IMAGESYNC_API_TOKEN: read(info.apiTokenFile),

@@ -17,9 +17,13 @@ import {
   jobWorkerFunction,
   providers,
   syncEvent,
+  syncConcurrency,
   syncFunctions,
   syncHandlerTimeoutSeconds,
+  syncQueues,
   syncSchedule,
+  syncWorkerFunctions,
+  type Provider,
 } from "../core/resources";
 import { startCoxEdgeSimulator } from "../simulators/coxedge/simulator";
 import { generateKeyPair, startTritonSimulator, type TritonSimulator } from "../simulators/triton/simulator";
@@ -29,7 +33,7 @@ import { startSchedule, type Schedule } from "./adapters/schedule";
 import { startSqsPoller } from "./adapters/sqs";
 import { startStreamPoller } from "./adapters/streams";
 import { startDynamoDbLocal } from "./dynamodb-local";
-import { provisionQueues, provisionTable, type JobQueueUrls } from "./provision";
+import { provisionQueues, provisionSyncQueues, provisionTable, type JobQueueUrls, type QueuePair } from "./provision";
 import { removeRuntimeInfo, writeRuntimeInfo } from "./runtime-info";
 import { startSqsLocal } from "./sqs-local";
 import { localSdkEnvironment } from "./sdk-env";
@@ -63,6 +67,7 @@ interface Servers {
   dynamoEndpoint: string;
   sqsEndpoint: string;
   queues: JobQueueUrls;
+  syncQueues: Record<Provider, QueuePair>;
 }
 
 interface Simulators {
@@ -76,7 +81,8 @@ interface Handlers {
   api: (typeof import("../../functions/api"))["handler"];
   jobs: (typeof import("../../functions/jobs"))["handler"];
   changes: (typeof import("../../functions/changes"))["handler"];
-  sync: Record<(typeof providers)[number], (typeof import("../../functions/sync-triton"))["handler"]>;
+  sync: Record<Provider, (typeof import("../../functions/sync-triton"))["handler"]>;
+  syncWorkers: Record<Provider, (typeof import("../../functions/sync-triton-worker"))["handler"]>;
   /** What the banner says about the API's tokens. */
   tokens: string;
 }
@@ -101,6 +107,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       region: process.env.AWS_REGION as string,
       tableName: inventoryTable.name,
       ...servers.queues,
+      syncQueueUrls: { triton: servers.syncQueues.triton.queueUrl, coxedge: servers.syncQueues.coxedge.queueUrl },
       ...localFiles(options.dataDir),
     });
     return { banner: banner(options, servers, simulators, apiUrl, handlers.tokens), stop };
@@ -121,8 +128,8 @@ async function startServers(options: LocalRuntimeOptions, stops: Stop[]): Promis
   Object.assign(process.env, localSdkEnvironment({ dynamo: dynamo.endpoint, sqs: sqsServer.endpoint }));
   const { dynamoClient, sqsClient } = await import("../core/aws");
   await provisionTable(dynamoClient(), inventoryTable.name);
-  const queues = await provisionQueues(sqsClient());
-  return { dynamoEndpoint: dynamo.endpoint, sqsEndpoint: sqsServer.endpoint, queues };
+  const [queues, syncQueueUrls] = await Promise.all([provisionQueues(sqsClient()), provisionSyncQueues(sqsClient())]);
+  return { dynamoEndpoint: dynamo.endpoint, sqsEndpoint: sqsServer.endpoint, queues, syncQueues: syncQueueUrls };
 }
 
 /** Two Triton datacenters of one account (so images can be copied between them) and Cox Edge. */
@@ -161,6 +168,7 @@ async function loadHandlers(options: LocalRuntimeOptions, servers: Servers, sims
     [inventoryTable.name]: { name: inventoryTable.name, type: "sst.aws.Dynamo" },
     [jobQueue.name]: { url: servers.queues.jobQueueUrl, type: "sst.aws.Queue" },
     [jobQueue.deadLetterName]: { url: servers.queues.deadLetterQueueUrl, type: "sst.aws.Queue" },
+    ...Object.fromEntries(providers.map((provider) => [syncQueues[provider].name, { url: servers.syncQueues[provider].queueUrl, type: "sst.aws.Queue" }])),
     TritonSources: { value: tritonSources, type: "sst.sst.Secret" },
     CoxEdgeSources: { value: coxedgeSources, type: "sst.sst.Secret" },
     ApiToken: { value: tokens.secret, type: "sst.sst.Secret" },
@@ -171,18 +179,21 @@ async function loadHandlers(options: LocalRuntimeOptions, servers: Servers, sims
   // Change and job events go to a file sink instead of EventBridge (`imagesync events --follow`).
   process.env.IMAGESYNC_EVENTS_FILE ??= files.eventsFile;
 
-  const [api, jobs, changes, syncTriton, syncCoxedge] = await Promise.all([
+  const [api, jobs, changes, syncTriton, syncCoxedge, workerTriton, workerCoxedge] = await Promise.all([
     import("../../functions/api"),
     import("../../functions/jobs"),
     import("../../functions/changes"),
     import("../../functions/sync-triton"),
     import("../../functions/sync-coxedge"),
+    import("../../functions/sync-triton-worker"),
+    import("../../functions/sync-coxedge-worker"),
   ]);
   return {
     api: api.handler,
     jobs: jobs.handler,
     changes: changes.handler,
     sync: { triton: syncTriton.handler, coxedge: syncCoxedge.handler },
+    syncWorkers: { triton: workerTriton.handler, coxedge: workerCoxedge.handler },
     tokens: tokens.banner,
   };
 }
@@ -228,6 +239,22 @@ async function startAdapters(options: LocalRuntimeOptions, servers: Servers, han
     onBatch: ({ error }) => error && logError(jobWorkerFunction.name)(error),
   });
   stops.push(poller.stop);
+  for (const provider of providers) {
+    const queue = servers.syncQueues[provider];
+    const worker = startSqsPoller({
+      sqs: sqsClient(),
+      queueUrl: queue.queueUrl,
+      queueArn: queue.queueArn,
+      handler: handlers.syncWorkers[provider],
+      settings: { functionName: syncWorkerFunctions[provider].name, timeoutSeconds: syncHandlerTimeoutSeconds },
+      // One source per invocation, several at once, as the deployed event source mapping runs them.
+      batchSize: 1,
+      reportBatchItemFailures: true,
+      concurrency: syncConcurrency(),
+      onBatch: ({ error }) => error && logError(syncWorkerFunctions[provider].name)(error),
+    });
+    stops.push(worker.stop);
+  }
   const { dynamoClient } = await import("../core/aws");
   const streams = await startStreamPoller({
     dynamo: dynamoClient(),
@@ -267,7 +294,7 @@ imagesync local runtime is up (all on 127.0.0.1)
   HTTP API        ${apiUrl}
                   ${tokens}
   DynamoDB Local  ${servers.dynamoEndpoint}   table ${inventoryTable.name} (${dynamoData})
-  SQS             ${servers.sqsEndpoint}   queues ${jobQueue.name}, ${jobQueue.deadLetterName}
+  SQS             ${servers.sqsEndpoint}   queues ${jobQueue.name}, ${jobQueue.deadLetterName}, ${providers.map((provider) => syncQueues[provider].name).join(", ")}
   Triton sim      ${triton.url} (${triton.datacenterName}), ${tritonWest.url} (${tritonWest.datacenterName})
                   account ${triton.account}, key ${sims.tritonKeyPath} (${triton.keyId})
   Cox Edge sim    ${coxedge.url}   ${coxedge.service}/${coxedge.environment}, MC-Api-Key ${coxedge.apiKey}

@@ -38,6 +38,7 @@ export function parseSyncEvent(provider: Provider, event: unknown): SyncEvent {
 }
 
 export type SyncProgress =
+  | { phase: "queued"; provider: Provider; sourceId: string }
   | { phase: "started"; provider: Provider; sourceId: string }
   | { phase: "listed"; provider: Provider; sourceId: string; seen: number; changes: number; upstreamMs: number }
   | { phase: "finished"; run: SyncRun };
@@ -70,34 +71,46 @@ export class SyncDeadlineError extends Error {
   override readonly name = "SyncDeadlineError";
 }
 
-/** Syncs the provider's configured sources (or the one named) with settings from configuration. */
+/** Syncs the provider's configured sources (or the one named) in this process, with settings from configuration. */
 export async function syncProvider(
   provider: Provider,
   request: { sourceId?: string; deadline: number; trigger: SyncRun["trigger"]; onProgress?: SyncOptions["onProgress"] },
   config: ConfigLoader = new ConfigLoader(),
 ): Promise<SyncRun[]> {
   const sources = configuredSources(provider, config, request.sourceId);
-  const tuning = config.tuning();
-  const table = configuredTable(config);
-  // The API lists sources from this directory, so it needs no credentials; a failed write only delays that.
-  await writeSourceDirectory(table, provider, describeSources(provider, config)).catch((error: unknown) =>
-    logger.warn("could not write the source directory", { provider, error }),
-  );
+  await updateSourceDirectory(provider, config);
   try {
-    const runs = await syncSources(sources, {
-      ...request,
-      table,
-      retentionDays: tuning.tombstoneRetentionDays,
-      runRetentionDays: tuning.runRetentionDays,
-      leaseSeconds: tuning.syncLeaseSeconds,
-      removalGuard: { maxShare: tuning.syncMaxRemovalShare, minCount: removalGuardMinCount },
-    });
+    const runs = await syncSources(sources, runOptions(config, request));
     publishProviderMetrics(runs);
     return runs;
   } finally {
-    // Not awaited: closing waits for in-flight requests, and a listing abandoned at the deadline may still be one.
-    for (const source of sources) void source.close().catch(() => undefined);
+    closeSources(sources);
   }
+}
+
+/** The API lists sources from this directory, so it needs no credentials; a failed write only delays that. */
+export async function updateSourceDirectory(provider: Provider, config: ConfigLoader): Promise<void> {
+  await writeSourceDirectory(configuredTable(config), provider, describeSources(provider, config)).catch((error: unknown) =>
+    logger.warn("could not write the source directory", { provider, error }),
+  );
+}
+
+/** A run's settings from configuration (table, retention, lease, removal guard) plus the caller's. */
+export function runOptions(config: ConfigLoader, request: Pick<SyncOptions, "deadline" | "trigger" | "onProgress">): SyncOptions {
+  const tuning = config.tuning();
+  return {
+    ...request,
+    table: configuredTable(config),
+    retentionDays: tuning.tombstoneRetentionDays,
+    runRetentionDays: tuning.runRetentionDays,
+    leaseSeconds: tuning.syncLeaseSeconds,
+    removalGuard: { maxShare: tuning.syncMaxRemovalShare, minCount: removalGuardMinCount },
+  };
+}
+
+/** Not awaited: closing waits for in-flight requests, and a listing abandoned at the deadline may still be one. */
+export function closeSources(sources: readonly SnapshotSource[]): void {
+  for (const source of sources) void source.close().catch(() => undefined);
 }
 
 export function syncSources(sources: readonly SnapshotSource[], options: SyncOptions): Promise<SyncRun[]> {
@@ -281,7 +294,7 @@ function publishRunMetrics(run: SyncRun, latest: LatestRun | undefined): void {
 }
 
 /** Per invocation, flushed by the handler's logMetrics middleware. */
-function publishProviderMetrics(runs: readonly SyncRun[]): void {
+export function publishProviderMetrics(runs: readonly SyncRun[]): void {
   const count = (status: SyncRun["status"]) => runs.filter((run) => run.status === status).length;
   metrics.addMetric("SourcesOk", MetricUnit.Count, count("ok"));
   metrics.addMetric("SourcesFailed", MetricUnit.Count, count("failed"));

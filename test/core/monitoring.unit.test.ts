@@ -35,9 +35,9 @@ describe("alarms", () => {
   it("cover what an operator needs: dead letters, sync failures and staleness, job failures, API 5xx, every function's errors and throttles, stream lag", () => {
     const names = specs.map((spec) => spec.name);
     expect(names).toEqual(expect.arrayContaining(["JobDeadLetters", "JobFailureShare", "Api5xx", "ChangesIteratorAge", "ChangesFailures"]));
-    for (const sync of ["TritonSync", "CoxEdgeSync"]) expect(names).toEqual(expect.arrayContaining([`${sync}Failing`, `${sync}Stale`, `${sync}NotRunning`]));
+    for (const sync of ["TritonSync", "CoxEdgeSync"]) expect(names).toEqual(expect.arrayContaining([`${sync}Failing`, `${sync}Stale`, `${sync}NotRunning`, `${sync}DeadLetters`]));
     for (const name of functionNames) expect(names).toEqual(expect.arrayContaining([`${name}Errors`, `${name}Throttles`]));
-    expect(functionNames.toSorted()).toEqual(["Api", "Changes", "CoxEdgeSync", "JobWorker", "TritonSync"]);
+    expect(functionNames.toSorted()).toEqual(["Api", "Changes", "CoxEdgeSync", "CoxEdgeSyncWorker", "JobWorker", "TritonSync", "TritonSyncWorker"]);
   });
 
   it("read only imagesync metrics the code publishes, with the service dimension Powertools adds", () => {

@@ -1,8 +1,10 @@
 /**
- * `imagesync sync`: syncs catalogs now, in this process, against the running local runtime when there is
- * one, else against what the environment configures (IMAGESYNC_* and the AWS SDK's own variables). Prints
- * progress per source and a summary table; exits 1 when a run failed. Runs take the same per-source lease
- * as the schedule, so they never overlap with it.
+ * `imagesync sync`: syncs catalogs now, against the running local runtime when there is one, else against
+ * what the environment configures (IMAGESYNC_* and the AWS SDK's own variables). Where the providers' sync
+ * queues are known (the local runtime's, or IMAGESYNC_<PROVIDER>_SYNC_QUEUE_URL for a deployed stack) it
+ * takes the scheduled path: one message per source, run by the sync workers, then waits for their runs;
+ * otherwise it runs them in this process. Prints progress per source and a summary table; exits 1 when a
+ * run failed. Runs take the same per-source lease as the schedule, so they never overlap with it.
  */
 import { providers, syncHandlerTimeoutSeconds, type Provider } from "../../core/resources";
 import type { ConfigLoader } from "../../core/config";
@@ -21,7 +23,8 @@ export const sync = defineCommand({
     verbose: { type: "boolean", help: "print the structured logs too" },
   } satisfies OptionSpecs,
   notes: `Without a running local runtime it uses the environment: IMAGESYNC_TABLE_NAME, IMAGESYNC_TRITON_SOURCES
-and/or IMAGESYNC_COXEDGE_SOURCES, plus AWS credentials.`,
+and/or IMAGESYNC_COXEDGE_SOURCES, plus AWS credentials; with IMAGESYNC_TRITON_SYNC_QUEUE_URL and/or
+IMAGESYNC_COXEDGE_SYNC_QUEUE_URL it queues the syncs for the deployed workers instead of running them here.`,
   async run({ options, json }) {
     const local = useRunningLocalRuntime();
     // The table and progress are the output; logs only on request, metrics (EMF on stdout) never.
@@ -44,14 +47,40 @@ and/or IMAGESYNC_COXEDGE_SOURCES, plus AWS credentials.`,
     for (const problem of plan.problems) say(`  skipped ${problem}`);
     const deadline = Date.now() + syncHandlerTimeoutSeconds * 1000;
     const onProgress = json ? undefined : progressPrinter(plan.sourceIds);
-    const runs = (
-      await Promise.all(plan.providers.map((provider) => syncProvider(provider, { sourceId: options.source, deadline, trigger: "manual", onProgress }, config)))
-    ).flat();
+    const runs = queuesKnown(config, plan.providers)
+      ? await viaSyncQueues(config, plan.providers, { sourceId: options.source, deadline, onProgress })
+      : (await Promise.all(plan.providers.map((provider) => syncProvider(provider, { sourceId: options.source, deadline, trigger: "manual", onProgress }, config)))).flat();
     if (json) printJson({ runs });
     else printSummary(runs);
     return runs.some((run) => run.status === "failed") ? 1 : 0;
   },
 });
+
+/** Whether every provider's sync queue is configured (the local runtime's, or the environment's). */
+function queuesKnown(config: ConfigLoader, wanted: Provider[]): boolean {
+  try {
+    for (const provider of wanted) config.syncQueueUrl(provider);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The scheduled path: one message per source on its provider's queue, then the runs the workers record. */
+async function viaSyncQueues(
+  config: ConfigLoader,
+  wanted: Provider[],
+  request: { sourceId?: string; deadline: number; onProgress?: (event: SyncProgress) => void },
+): Promise<SyncRun[]> {
+  const [{ sqsClient }, { enqueueSourceSyncs, waitForQueuedRuns }, { configuredTable }] = await Promise.all([
+    import("../../core/aws"),
+    import("../../sync/fanout"),
+    import("../../store/table"),
+  ]);
+  const queued = (await Promise.all(wanted.map((provider) => enqueueSourceSyncs(provider, { sourceId: request.sourceId, trigger: "manual" }, config, sqsClient())))).flat();
+  for (const message of queued) request.onProgress?.({ phase: "queued", provider: message.provider, sourceId: message.sourceId });
+  return waitForQueuedRuns(configuredTable(config), queued, { deadline: request.deadline, onRun: (run) => request.onProgress?.({ phase: "finished", run }) });
+}
 
 type SyncPlan = { providers: Provider[]; sourceIds: string[]; tableName: string; problems: string[] } | { nothing: string };
 
@@ -91,7 +120,8 @@ function progressPrinter(sourceIds: string[]): (event: SyncProgress) => void {
   const width = Math.max(...sourceIds.map((id) => id.length));
   const say = (sourceId: string, text: string) => print(`  ${sourceId.padEnd(width)}  ${text}`);
   return (event) => {
-    if (event.phase === "started") say(event.sourceId, "listing ...");
+    if (event.phase === "queued") say(event.sourceId, "queued for the sync worker ...");
+    else if (event.phase === "started") say(event.sourceId, "listing ...");
     else if (event.phase === "listed") say(event.sourceId, `listed ${event.seen} images in ${event.upstreamMs} ms, ${event.changes} to write`);
     else say(event.run.sourceId, `${event.run.status} in ${event.run.durationMs} ms`);
   };
