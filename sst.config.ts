@@ -16,10 +16,12 @@ export default $config({
     const { jobQueue, deadLetterQueue } = await import("./infra/queues");
     await import("./infra/cron");
     const { api } = await import("./infra/api");
+    await import("./infra/console");
     const { bus } = await import("./infra/changes");
     const { alarmTopic, dashboard } = await import("./infra/monitoring");
     return {
       api: api.url,
+      console: $interpolate`${api.url}/`,
       table: table.name,
       jobQueue: jobQueue.url,
       deadLetterQueue: deadLetterQueue.url,

@@ -1,6 +1,7 @@
 // `npm start`/`npm test` on a fresh clone: install dependencies when they are missing or older than the lockfile
 // (this also brings Node.js 22, see ensure-node.mjs), check that npm scripts run on it, and make sure a JDK is there
-// for DynamoDB Local. Uses only Node built-ins (nothing is installed yet).
+// for DynamoDB Local; with --chromium (`npm test`), Chromium for the console's browser tests too. Uses only Node
+// built-ins (nothing is installed yet).
 import { spawnSync } from "node:child_process";
 import { existsSync, statSync } from "node:fs";
 
@@ -9,7 +10,8 @@ if (!existsSync(installed) || statSync(installed).mtimeMs < statSync("package-lo
   console.log("Installing dependencies (npm ci) ...");
   if (spawnSync("npm", ["ci", "--no-audit", "--no-fund"], { stdio: "inherit" }).status !== 0) process.exit(1);
 }
-for (const script of ["scripts/ensure-node.mjs", "scripts/ensure-java.mjs"]) {
+const setUp = ["scripts/ensure-node.mjs", "scripts/ensure-java.mjs", ...(process.argv.includes("--chromium") ? ["scripts/ensure-chromium.mjs"] : [])];
+for (const script of setUp) {
   const result = spawnSync(process.execPath, [script], { stdio: "inherit" });
   if (result.status !== 0) process.exit(result.status ?? 1);
 }

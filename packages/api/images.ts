@@ -16,6 +16,8 @@ import {
   ImagePathSchema,
   ImageDetailSchema,
   HistoryQuerySchema,
+  tagFilterPrefix,
+  tagFiltersOf,
   type ImageDetail,
   type ImageListQuery as ListQuery,
   type ImageSummary,
@@ -42,8 +44,14 @@ function toFilter(query: ListQuery): ImageFilter {
   const contains = query.name?.startsWith("~");
   if (contains && query.name === "~") throw invalidParam("query", "name", "~ must be followed by the text to look for");
   const state = query.state;
+  const tags = tagFiltersOf(query);
+  const tagKeys = Object.keys(tags);
+  // Only Triton images have tags, so tag filters narrow the listing to Triton's.
+  if (tagKeys.length && (coxedge || query.provider === "coxedge")) {
+    throw invalidParam("query", `${tagFilterPrefix}${tagKeys[0]}`, "applies to Triton images only, but the query asks for Cox Edge images");
+  }
   return {
-    provider: coxedge ? "coxedge" : query.provider,
+    provider: coxedge ? "coxedge" : tagKeys.length ? "triton" : query.provider,
     source: query.source,
     ...(contains ? { nameContains: query.name?.slice(1) } : { name: query.name }),
     os,
@@ -53,6 +61,7 @@ function toFilter(query: ListQuery): ImageFilter {
     public: query.public,
     presence: state === "removed" || state === "all" ? state : "present",
     state: state === "present" || state === "removed" || state === "all" ? undefined : state,
+    ...(tagKeys.length ? { tags } : {}),
   };
 }
 
@@ -102,7 +111,8 @@ export const listImagesRoute = defineRoute({
   tag: "images",
   summary: "List images across providers and sources",
   description:
-    "Images in a stable order (provider, source, id). Filters combine with AND. Pages hold at most `limit` images and " +
+    "Images in a stable order (provider, source, id). Filters combine with AND; `tag.KEY=VALUE` (repeatable) keeps Triton " +
+    "images whose tag KEY has that value, compared as text. Pages hold at most `limit` images and " +
     "may hold fewer while `nextCursor` is present: keep following it until it is absent.",
   cacheable: true,
   query: ImageListQuerySchema,

@@ -1,7 +1,9 @@
 /** Every route of `apiRoutes` with its spec; the type makes a route without a handler a compile error. */
 import { imageHistoryRoute, listChangesRoute } from "./changes";
+import { imageCountsRoute } from "./counts";
 import { getImageRoute, listImagesRoute } from "./images";
 import { getJobRoute, listJobsRoute, submitJobRoute } from "./jobs";
+import { meRoute } from "./me";
 import { openApiDocument } from "./openapi";
 import { defineRoute, type ApiRoute, type RouteSpec } from "./route";
 import { HealthSchema } from "./schemas";
@@ -26,7 +28,9 @@ export const routes: Record<ApiRoute, RouteSpec> = {
       return { status: 200, body: document };
     },
   }),
+  "GET /me": meRoute,
   "GET /images": listImagesRoute,
+  "GET /images/counts": imageCountsRoute,
   "GET /changes": listChangesRoute,
   "GET /images/{provider}/{id+}": getImageRoute,
   "GET /images/{provider}/{id}/history": imageHistoryRoute,

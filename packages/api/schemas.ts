@@ -3,6 +3,7 @@
  * by them and both are turned into the OpenAPI document (openapi.ts), so code and document cannot drift.
  */
 import * as z from "../core/zod";
+import { tokenScopes } from "../core/config";
 import { providers } from "../core/resources";
 import { JobIdSchema, JobMessageSchema } from "../jobs/schema";
 import { jobStates, type JobRecord, type JobState } from "../jobs";
@@ -40,7 +41,7 @@ const int = () => z.number().check(z.int());
 export const commonStates = ["active", "creating", "failed", "disabled", "unactivated", "unknown"] as const satisfies readonly CommonState[];
 export const imageStateFilters = ["present", "removed", "all", ...commonStates] as const;
 
-export const ImageListQuerySchema = z.strictObject({
+const imageListFields = {
   provider: z.optional(ProviderSchema).check(z.describe("Only this provider's images.")),
   source: z.optional(SourceIdSchema).check(z.describe("Only this source's images (a configured source id).")),
   name: z.optional(text("Exact name, or `~text` for names containing text (case-sensitive). Cox Edge names are families.")),
@@ -64,8 +65,44 @@ export const ImageListQuerySchema = z.strictObject({
   tag: z.optional(text("Cox Edge images only: this tag.")),
   limit: limit(1000, 100),
   cursor: z.optional(CursorSchema),
-});
+};
+
+/**
+ * `tag.KEY=VALUE`: Triton images whose tag KEY has that value (compared as text, as IMGAPI does), in the
+ * form IMGAPI documents (TritonDataCenter/sdc-imgapi docs/index.md, "Searching Images by Tags"); several
+ * combine with AND.
+ */
+export const tagFilterPrefix = "tag.";
+const maxTagFilters = 10;
+
+/** Every parameter beyond the named ones must be a tag filter; each problem names its own `tag.KEY`. */
+function checkTagFilters(query: Record<string, unknown>, context: z.core.$RefinementCtx): void {
+  const extra = Object.keys(query).filter((name) => !Object.hasOwn(imageListFields, name));
+  let filters = 0;
+  for (const name of extra) {
+    const value = String(query[name]);
+    const key = name.slice(tagFilterPrefix.length);
+    const problem = !name.startsWith(tagFilterPrefix)
+      ? "unknown parameter"
+      : key === "" ? "must name a tag: tag.KEY=VALUE"
+      : key.length > 128 ? "the tag key must be at most 128 characters"
+      : value === "" ? "must not be empty"
+      : value.length > 256 ? "must be at most 256 characters"
+      : ++filters > maxTagFilters ? `at most ${maxTagFilters} tag filters may be given`
+      : undefined;
+    if (problem) context.addIssue({ code: "custom", path: [name], message: problem });
+  }
+}
+
+export const ImageListQuerySchema = z.catchall(z.strictObject(imageListFields), z.string()).check(z.superRefine(checkTagFilters));
 export type ImageListQuery = z.output<typeof ImageListQuerySchema>;
+
+/** The tag filters of a validated listing query, by tag key. */
+export function tagFiltersOf(query: ImageListQuery): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(query).flatMap(([name, value]) => (name.startsWith(tagFilterPrefix) && typeof value === "string" ? [[name.slice(tagFilterPrefix.length), value]] : [])),
+  );
+}
 
 /** An upstream image id in a path: the item's sort key, which DynamoDB caps at 1024 bytes (UTF-8), not characters. */
 const imageIdParam = (description: string) =>
@@ -146,6 +183,16 @@ export const ImageDetailSchema = z.extend(ImageSummarySchema, {
 });
 export type ImageDetail = z.output<typeof ImageDetailSchema>;
 
+/** Present images by lifecycle state (states with none are left out). */
+const StateCountsSchema = z.partialRecord(z.enum(commonStates), int());
+
+/** A source's present images by lifecycle state, and its tombstones. */
+const InventoryCountsSchema = z.object({
+  at: TimestampSchema.check(z.describe("When the listing these counts come from was taken.")),
+  states: StateCountsSchema,
+  removed: int(),
+});
+
 const RunCounts = z.object({
   seen: int(),
   added: int(),
@@ -173,6 +220,7 @@ export const SyncRunSchema = z.object({
   unstorable: z
     .optional(z.object({ count: int(), first: z.string() }))
     .check(z.describe("Listed images DynamoDB cannot hold (too deep, an empty key, a number out of range): left as they are, never tombstoned.")),
+  inventory: z.optional(InventoryCountsSchema).check(z.describe("The source's images by state, and its tombstones, once this run's listing was applied (absent when it listed nothing).")),
 }) satisfies z.ZodMiniType<SyncRun>;
 
 const LatestRunSchema = z.extend(SyncRunSchema, {
@@ -254,6 +302,19 @@ export const JobAcceptedSchema = z.object({
   location: z.string().check(z.describe("Where its state is: GET /jobs/{jobId}.")),
 });
 export type JobAccepted = z.output<typeof JobAcceptedSchema>;
+
+export const ImageCountsSchema = z.object({
+  items: z
+    .array(z.extend(InventoryCountsSchema, { provider: z.enum(providers), source: z.string(), present: int() }))
+    .check(z.describe("One entry per source that has listed its images since counting began, by source id.")),
+  total: z.object({ states: StateCountsSchema, present: int(), removed: int() }).check(z.describe("The sums over every counted source.")),
+});
+export type ImageCounts = z.output<typeof ImageCountsSchema>;
+
+export const MeSchema = z.object({
+  name: z.string().check(z.describe("The token's name (never the token).")),
+  scopes: z.array(z.enum(tokenScopes)).check(z.describe("What the token may do: `read` every GET, `jobs` POST /jobs, `admin` operator routes.")),
+});
 
 export const ProblemSchema = z.object({
   type: z.string(),

@@ -12,14 +12,20 @@ export class UsageError extends Error {
 
 export type OptionSpec =
   | { type: "boolean"; help: string }
-  | { type: "string"; help: string; value?: string; choices?: readonly string[] }
+  | { type: "string"; help: string; value?: string; choices?: readonly string[]; /** May be given more than once: a list. */ repeatable?: true }
   | { type: "number"; help: string; value?: string; min: number; max: number; integer?: boolean; unit?: string };
 
 export type OptionSpecs = Record<string, OptionSpec>;
 
-/** Parsed options: booleans are false when absent, the rest undefined. */
+/** Parsed options: booleans are false when absent, repeatable ones empty lists, the rest undefined. */
 export type OptionValues<O extends OptionSpecs> = {
-  [K in keyof O]: O[K] extends { type: "boolean" } ? boolean : O[K] extends { type: "number" } ? number | undefined : string | undefined;
+  [K in keyof O]: O[K] extends { type: "boolean" }
+    ? boolean
+    : O[K] extends { type: "number" }
+      ? number | undefined
+      : O[K] extends { repeatable: true }
+        ? string[]
+        : string | undefined;
 };
 
 export interface CommandContext<O extends OptionSpecs> {
@@ -59,7 +65,7 @@ export const globalOptions = {
 export function parseCommandLine(command: Command, argv: string[]): CommandContext<OptionSpecs> & { help: boolean } {
   const specs: OptionSpecs = { ...globalOptions, ...command.options };
   const config: NonNullable<ParseArgsConfig["options"]> = Object.fromEntries(
-    Object.entries(specs).map(([name, spec]) => [name, { type: spec.type === "boolean" ? "boolean" : "string" }]),
+    Object.entries(specs).map(([name, spec]) => [name, { type: spec.type === "boolean" ? "boolean" : "string", multiple: spec.type === "string" && spec.repeatable === true }]),
   );
   let parsed: ReturnType<typeof parseArgs>;
   try {
@@ -67,7 +73,7 @@ export function parseCommandLine(command: Command, argv: string[]): CommandConte
   } catch (error) {
     throw new UsageError((error as Error).message);
   }
-  const values = parsed.values as Record<string, string | boolean | undefined>;
+  const values = parsed.values as Record<string, string | boolean | (string | boolean)[] | undefined>;
   const options = Object.fromEntries(Object.entries(specs).map(([name, spec]) => [name, checked(name, spec, values[name])]));
   const help = Boolean(options.help);
   const { min = 0, max = 0, usage = "" } = command.args ?? {};
@@ -84,14 +90,12 @@ export function parseCommandLine(command: Command, argv: string[]): CommandConte
   };
 }
 
-function checked(name: string, spec: OptionSpec, value: string | boolean | undefined): string | number | boolean | undefined {
+function checked(name: string, spec: OptionSpec, value: string | boolean | (string | boolean)[] | undefined): string | string[] | number | boolean | undefined {
   if (spec.type === "boolean") return value === true;
+  if (spec.type === "string" && spec.repeatable) return ((value ?? []) as string[]).map((each) => checkedChoice(name, spec, each));
   if (value === undefined) return undefined;
   const text = String(value);
-  if (spec.type === "string") {
-    if (spec.choices && !spec.choices.includes(text)) throw new UsageError(`--${name} must be one of ${spec.choices.join(", ")}, got "${text}"`);
-    return text;
-  }
+  if (spec.type === "string") return checkedChoice(name, spec, text);
   const number = Number(text);
   const kind = `${spec.integer ? "an integer" : "a number"}${spec.unit ? ` of ${spec.unit}` : ""}`;
   if (text.trim() === "" || !Number.isFinite(number) || (spec.integer && !Number.isInteger(number)) || number < spec.min || number > spec.max) {
@@ -100,13 +104,19 @@ function checked(name: string, spec: OptionSpec, value: string | boolean | undef
   return number;
 }
 
+function checkedChoice(name: string, spec: Extract<OptionSpec, { type: "string" }>, text: string): string {
+  if (spec.choices && !spec.choices.includes(text)) throw new UsageError(`--${name} must be one of ${spec.choices.join(", ")}, got "${text}"`);
+  return text;
+}
+
 /** `imagesync <command> --help`. */
 export function commandHelp(command: Command): string {
   const specs = { ...command.options, ...globalOptions } as OptionSpecs;
   const lines = Object.entries(specs).map(([name, spec]) => {
     const value = spec.type === "boolean" ? "" : ` ${spec.value ?? (spec.type === "number" ? "N" : "VALUE")}`;
     const choices = spec.type === "string" && spec.choices ? ` (${spec.choices.join("|")})` : "";
-    return [`  --${name}${value}`, `${spec.help}${choices}`] as const;
+    const repeat = spec.type === "string" && spec.repeatable ? " (repeatable)" : "";
+    return [`  --${name}${value}`, `${spec.help}${choices}${repeat}`] as const;
   });
   const width = Math.max(...lines.map(([flag]) => flag.length));
   const args = command.args ? ` ${command.args.usage}` : "";

@@ -135,7 +135,9 @@ export type SecretName = (typeof secretNames)[number];
 export const apiRoutes = [
   "GET /healthz",
   "GET /openapi.json",
+  "GET /me",
   "GET /images",
+  "GET /images/counts",
   "GET /changes",
   "GET /images/{provider}/{id+}",
   "GET /images/{provider}/{id}/history",
@@ -207,6 +209,15 @@ function numberSetting(env: Record<string, string | undefined>, name: string, fa
   if (!valid(value)) throw new Error(`${name} must be ${rule}, got "${env[name]}"`);
   return value;
 }
+
+/**
+ * The operator console (docs/console.md): static files served by their own small function on the API's
+ * routes, so the page shares the API's origin (no CORS, `connect-src 'self'`) while the API function's
+ * bundle carries none of it. Built into `consoleBuildDir` (git-ignored), which the function's package copies.
+ */
+export const consoleFunction = { name: "Console", handler: "functions/console.handler", timeoutSeconds: 10 } as const;
+export const consoleRoutes = ["GET /", "GET /console/{file}"] as const;
+export const consoleBuildDir = "dist/console";
 
 /** API Gateway's integration timeout is 30 s, so the function stops just before it. */
 export const apiFunction = { name: "Api", handler: "functions/api.handler", timeoutSeconds: 29 } as const;

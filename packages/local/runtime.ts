@@ -29,6 +29,7 @@ import { startCoxEdgeSimulator } from "../simulators/coxedge/simulator";
 import { generateKeyPair, startTritonSimulator, type TritonSimulator } from "../simulators/triton/simulator";
 import type { CoxEdgeSimulator } from "../simulators/coxedge/simulator";
 import { startHttpAdapter } from "./adapters/http";
+import { localConsoleFunction } from "./console-build";
 import { startSchedule, type Schedule } from "./adapters/schedule";
 import { startSqsPoller } from "./adapters/sqs";
 import { startStreamPoller } from "./adapters/streams";
@@ -220,6 +221,7 @@ async function startAdapters(options: LocalRuntimeOptions, servers: Servers, han
   const http = await startHttpAdapter({
     handler: handlers.api,
     routes: apiRoutes,
+    also: [await localConsoleFunction()],
     port: options.port,
     settings: { functionName: apiFunction.name, timeoutSeconds: apiFunction.timeoutSeconds },
     onError: logError(apiFunction.name),
@@ -291,7 +293,7 @@ function banner(options: LocalRuntimeOptions, servers: Servers, sims: Simulators
   const { triton, tritonWest, coxedge } = sims;
   return `
 imagesync local runtime is up (all on 127.0.0.1)
-  HTTP API        ${apiUrl}
+  HTTP API        ${apiUrl}   console ${apiUrl}/
                   ${tokens}
   DynamoDB Local  ${servers.dynamoEndpoint}   table ${inventoryTable.name} (${dynamoData})
   SQS             ${servers.sqsEndpoint}   queues ${jobQueue.name}, ${jobQueue.deadLetterName}, ${providers.map((provider) => syncQueues[provider].name).join(", ")}

@@ -35,6 +35,8 @@ export interface ImageFilter {
   presence: Presence;
   /** The common lifecycle state; applies to present images. */
   state?: CommonState;
+  /** Triton tags: each key must hold this value, compared as text (a number or boolean tag matches its text). */
+  tags?: Record<string, string>;
 }
 
 /** Where a listing continues: after this sort key (an image's, or the end of a source's images). */
@@ -101,12 +103,29 @@ export function filterExpression(filter: ImageFilter): Pick<QueryCommandInput, "
   for (const attribute of ["version", "type", "owner", "public", "state"] as const) {
     if (filter[attribute] !== undefined) equal(attribute, filter[attribute]);
   }
+  for (const [index, [key, text]] of Object.entries(filter.tags ?? {}).entries()) {
+    names["#tags"] = "tags";
+    names[`#tag${index}`] = key;
+    const alternatives = tagValueAlternatives(text).map((value, n) => {
+      values[`:tag${index}_${n}`] = value;
+      return `#tags.#tag${index} = :tag${index}_${n}`;
+    });
+    clauses.push(`(${alternatives.join(" OR ")})`);
+  }
   if (!clauses.length) return {};
   return {
     FilterExpression: clauses.join(" AND "),
     ExpressionAttributeNames: names,
     ...(Object.keys(values).length ? { ExpressionAttributeValues: values } : {}),
   };
+}
+
+/** The stored values a tag filter's text matches: the text, and the number or boolean written the same way. */
+function tagValueAlternatives(text: string): (string | number | boolean)[] {
+  const number = Number(text);
+  if (Number.isFinite(number) && String(number) === text) return [text, number];
+  if (text === "true" || text === "false") return [text, text === "true"];
+  return [text];
 }
 
 export interface ImagePage {

@@ -14,6 +14,7 @@ import { ConditionalCheckFailedException } from "@aws-sdk/client-dynamodb";
 import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import type { Provider } from "../core/resources";
 import { updateExpression } from "./expressions";
+import type { CommonState } from "./normalise";
 import { expiresAfterDays, type Table } from "./table";
 
 export type RunStatus = "ok" | "failed" | "skipped-locked";
@@ -52,7 +53,16 @@ export interface SyncRun {
   heldRemovals?: { count: number; digest: string };
   /** Listed images DynamoDB cannot hold (sync/sources.ts toSnapshot): how many, and the first with its reason. */
   unstorable?: { count: number; first: string };
+  /** The source's images once this run's listing is applied (sync/inventory-counts.ts); absent when it listed nothing. */
+  inventory?: InventoryCounts;
   error?: string;
+}
+
+/** A source's images by lifecycle state, and its tombstones, as of the listing taken at `at`. */
+export interface InventoryCounts {
+  at: string;
+  states: Partial<Record<CommonState, number>>;
+  removed: number;
 }
 
 /** The LATEST item: the last run that held the lease, when the source last synced successfully, the lease. */

@@ -14,6 +14,7 @@ import { writeSourceDirectory } from "../store/directory";
 import { writeImageChanges, type ImageChange } from "../store/inventory";
 import { acquireLease, emptyCounts, recordRun, type LatestRun, type RunCounts, type SyncRun } from "../store/runs";
 import { configuredTable, type Table } from "../store/table";
+import { inventoryCounts } from "./inventory-counts";
 import { guardRemovals, planChanges, validateSnapshot, type RemovalGuard } from "./plan";
 import { configuredSources, describeSources, type Snapshot, type SnapshotSource } from "./sources";
 import { afterWrites, beforeWrites, readStoredState, type StoredState } from "./stored-state";
@@ -193,10 +194,12 @@ async function syncWithLease(
   log: typeof logger,
 ): Promise<void> {
   const [{ images, unstorable }, stored] = await Promise.all([reads.listing, reads.stored]);
+  const snapshotAt = run.snapshotAt as string; // set when the listing was requested (startListing)
   validateSnapshot(images);
   const listedOnly = unstorable.map((image) => image.upstreamId);
   const plan = guardRemovals(planChanges(images, stored.images, previous.lastOkSnapshotAt, listedOnly), stored.images, previous.heldRemovals, options.removalGuard);
   run.counts = plan.counts;
+  run.inventory = inventoryCounts(images, stored.images, plan.counts.removed, snapshotAt);
   if (unstorable.length) {
     run.unstorable = { count: unstorable.length, first: `${unstorable[0]?.upstreamId}: ${unstorable[0]?.reason}` };
     log.warn("listed images DynamoDB cannot hold were left as they are", { count: unstorable.length, first: unstorable.slice(0, 5) });

@@ -66,7 +66,7 @@ function path(known: Known): fc.Arbitrary<{ method: string; path: string }> {
   return fc.oneof({ weight: 6, arbitrary: fromTemplate }, { weight: 1, arbitrary: madeUp });
 }
 
-const queryNames = ["provider", "source", "name", "os", "version", "public", "state", "owner", "type", "imageType", "family", "tag", "limit", "cursor"];
+const queryNames = ["provider", "source", "name", "os", "version", "public", "state", "owner", "type", "imageType", "family", "tag", "tag.role", "tag.", "limit", "cursor"];
 
 function queryValue(known: Known): fc.Arbitrary<string> {
   return fc.oneof(
@@ -92,6 +92,7 @@ function tameQuery(known: Known): fc.Arbitrary<string> {
     imageType: ["default", "custom"],
     family: ["ubuntu-2004-lts", "web-frontend"],
     tag: ["v20240101", "v1.2.3"],
+    "tag.role": ["os", "web"],
     limit: ["1", "2", "5", "100"],
     cursor: known.cursors,
   };

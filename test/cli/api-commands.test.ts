@@ -57,6 +57,22 @@ describe("imagesync CLI", () => {
     expect(stderr).toContain("--image-type: must be default or custom");
   });
 
+  it("images list --tag KEY=VALUE filters Triton tags; a --tag without = is still the Cox Edge tag", async () => {
+    const list = async (...args: string[]) => {
+      const { code, stdout, stderr } = await cli(["images", "list", "--all", "--json", ...args]);
+      expect(code, stderr).toBe(0);
+      return (JSON.parse(stdout) as { items: { id: string }[] }).items.map((i) => i.id).toSorted();
+    };
+    const triton = seeded.filter((s) => s.provider === "triton" && !s.removed).map((s) => s.id).toSorted();
+    expect(await list("--tag", "role=os")).toEqual(triton);
+    expect(await list("--tag", "role=os", "--tag", "team=web")).toEqual([]);
+    const edge = seeded.find((s) => s.provider === "coxedge" && !s.removed && s.document.provider === "coxedge") as Seeded;
+    expect(await list("--tag", edge.document.provider === "coxedge" ? edge.document.image.tag : "")).toContain(edge.id);
+    const refused = await cli(["images", "list", "--tag", "=web"]);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain("--tag =…: must name a tag: tag.KEY=VALUE");
+  });
+
   it("images get shows a Cox Edge image by its slashed id", async () => {
     const image = seeded.find((s) => s.provider === "coxedge" && !s.removed) as Seeded;
     const { code, stdout } = await cli(["images", "get", "coxedge", image.id]);

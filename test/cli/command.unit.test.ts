@@ -16,6 +16,7 @@ const copy = defineCommand({
     wait: { type: "number", help: "how long to wait", min: 0.5, max: 60, unit: "seconds" },
     state: { type: "string", help: "only in this state", choices: ["active", "failed"] },
     label: { type: "string", value: "TEXT", help: "a label" },
+    tag: { type: "string", help: "a tag", repeatable: true, choices: ["a=1", "b=2", "c"] },
     force: { type: "boolean", help: "even when it exists" },
   },
   run: async () => 0,
@@ -46,6 +47,13 @@ describe("parseCommandLine: options", () => {
     const { options, json, help, global } = parse("triton", "img-1");
     expect(options).toMatchObject({ limit: undefined, retries: undefined, wait: undefined, state: undefined, label: undefined, force: false });
     expect({ json, help, global }).toEqual({ json: false, help: false, global: { url: undefined, token: undefined } });
+  });
+
+  it("collects a repeatable option into a list, each value checked, and an absent one as none", () => {
+    expect(parse("a", "b", "--tag", "a=1", "--tag=c").options.tag).toEqual(["a=1", "c"]);
+    expect(parse("a", "b").options.tag).toEqual([]);
+    expect(usageError(["a", "b", "--tag", "a=1", "--tag", "d"]).message).toBe('--tag must be one of a=1, b=2, c, got "d"');
+    expect(commandHelp(copy)).toMatch(/--tag VALUE\s+a tag \(a=1\|b=2\|c\) \(repeatable\)/);
   });
 
   it("takes the global options in every command", () => {

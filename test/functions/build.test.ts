@@ -4,7 +4,7 @@ import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { describe, expect, it } from "vitest";
-import { apiFunction, changesFunction, jobWorkerFunction, syncFunctions, syncWorkerFunctions } from "../../packages/core/resources";
+import { apiFunction, changesFunction, consoleFunction, jobWorkerFunction, syncFunctions, syncWorkerFunctions } from "../../packages/core/resources";
 import { buildFunctions } from "../../scripts/build";
 
 describe("function bundles", () => {
@@ -14,11 +14,11 @@ describe("function bundles", () => {
     const outdir = mkdtempSync(resolve("dist", "test-build-"));
     const bundles = await buildFunctions(outdir);
     // One bundle per handler the resource description deploys.
-    const handlers = [apiFunction, jobWorkerFunction, changesFunction, ...Object.values(syncFunctions), ...Object.values(syncWorkerFunctions)].map(
+    const handlers = [apiFunction, jobWorkerFunction, changesFunction, consoleFunction, ...Object.values(syncFunctions), ...Object.values(syncWorkerFunctions)].map(
       (fn) => /^functions\/(.+)\.handler$/.exec(fn.handler)?.[1],
     );
     expect(bundles.map((b) => b.name).toSorted()).toEqual(handlers.toSorted());
-    expect(handlers.toSorted()).toEqual(["api", "changes", "jobs", "sync-coxedge", "sync-coxedge-worker", "sync-triton", "sync-triton-worker"]);
+    expect(handlers.toSorted()).toEqual(["api", "changes", "console", "jobs", "sync-coxedge", "sync-coxedge-worker", "sync-triton", "sync-triton-worker"]);
     const probe = `const files = ${JSON.stringify(bundles.map((b) => pathToFileURL(b.file).href))};
       for (const file of files) { const m = await import(file); console.log(typeof m.handler); }`;
     const output = execFileSync(process.execPath, ["--input-type=module", "-e", probe], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] });

@@ -59,6 +59,11 @@ describe("local runtime (npm start)", () => {
     expect(health.status).toBe(200);
     expect(health.headers.get("content-type")).toContain("application/json");
     expect(await health.json()).toMatchObject({ status: "ok" });
+    // The operator console's page, on the same origin (docs/console.md).
+    const page = await fetch(`${apiUrl}/`);
+    expect(page.status).toBe(200);
+    expect(page.headers.get("content-security-policy")).toContain("script-src 'self'");
+    expect(await page.text()).toMatch(/<script type="module" src="\/console\/app-\w+\.js">/);
     // The printed read token reads; it may not submit jobs (403), which the jobs token may (a 400 for this empty job).
     const as = (token: string | undefined) => ({ authorization: `Bearer ${token}`, "content-type": "application/json" });
     expect((await fetch(`${apiUrl}/sources`, { headers: as(readToken) })).status).toBe(200);

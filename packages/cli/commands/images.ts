@@ -17,7 +17,6 @@ const filters = {
   type: { param: "type", help: "image type" },
   "image-type": { param: "imageType", help: "Cox Edge: default or custom" },
   family: { param: "family", help: "Cox Edge family" },
-  tag: { param: "tag", help: "Cox Edge tag" },
   limit: { param: "limit", help: "images per page (1-1000)" },
   cursor: { param: "cursor", help: "the page after this cursor" },
 } as const;
@@ -26,8 +25,28 @@ const filterOptions = Object.fromEntries(
   Object.entries(filters).map(([flag, { help }]) => [flag, { type: "string" as const, help }]),
 ) as { [K in keyof typeof filters]: { type: "string"; help: string } };
 
+/**
+ * `--tag` is the Cox Edge tag, or with a `=` a Triton tag filter (`tag.KEY=VALUE`); a Cox Edge tag can never
+ * hold a `=` (coxedge/validation.ts tagPattern), so the two cannot be confused.
+ */
+const tagOption = {
+  type: "string",
+  value: "TAG|KEY=VALUE",
+  repeatable: true,
+  help: "a Cox Edge tag, or KEY=VALUE: Triton images whose tag KEY has VALUE (all given must match)",
+} as const;
+
+function addTags(query: URLSearchParams, tags: readonly string[]): void {
+  for (const tag of tags) {
+    const at = tag.indexOf("=");
+    if (at < 0) query.append("tag", tag);
+    else query.append(`tag.${tag.slice(0, at)}`, tag.slice(at + 1));
+  }
+}
+
 /** Names a rejected query parameter by the option that set it. */
 function optionFor(param: string): string {
+  if (param === "tag" || param.startsWith("tag.")) return param === "tag" ? "--tag" : `--tag ${param.slice("tag.".length)}=…`;
   const flag = Object.entries(filters).find(([, filter]) => filter.param === param)?.[0];
   return flag ? `--${flag}` : param;
 }
@@ -35,13 +54,14 @@ function optionFor(param: string): string {
 export const imagesList = defineCommand({
   name: "images list",
   summary: "Lists images across providers and sources, a page at a time (or --all).",
-  options: { ...filterOptions, all: { type: "boolean", help: "follow every page" } } satisfies OptionSpecs,
+  options: { ...filterOptions, tag: tagOption, all: { type: "boolean", help: "follow every page" } } satisfies OptionSpecs,
   async run({ options, json, global }) {
     const query = new URLSearchParams();
     for (const [flag, { param }] of Object.entries(filters)) {
       const value = options[flag as keyof typeof filters];
       if (value !== undefined) query.set(param, value);
     }
+    addTags(query, options.tag);
     const target = resolveTarget(global);
     const items: ImageSummary[] = [];
     let next: string | undefined;

@@ -164,6 +164,13 @@ function sendProblem(response: ServerResponse, status: number, detail: string): 
 /** API Gateway HTTP API refuses a request line plus headers over 10 KiB. */
 const maxHeaderBytes = 10 * 1024;
 
+/** A function serving some of the API's routes (the console's files beside the API's handler). */
+export interface HttpFunction {
+  routes: readonly string[];
+  handler: HttpHandler;
+  settings: FunctionSettings;
+}
+
 export interface HttpAdapter {
   url: string;
   port: number;
@@ -175,12 +182,16 @@ export async function startHttpAdapter(options: {
   handler: HttpHandler;
   routes: readonly string[];
   settings: FunctionSettings;
+  /** More functions on their own routes of the same API. */
+  also?: readonly HttpFunction[];
   port?: number;
   /** API Gateway's payload limit is 10 MB. */
   maxBodyBytes?: number;
   onError?: (error: unknown) => void;
 }): Promise<HttpAdapter> {
-  const match = routeMatcher(options.routes);
+  const functions: HttpFunction[] = [{ routes: options.routes, handler: options.handler, settings: options.settings }, ...(options.also ?? [])];
+  const functionOf = new Map(functions.flatMap((fn) => fn.routes.map((routeKey) => [routeKey, fn] as const)));
+  const match = routeMatcher([...functionOf.keys()]);
   const maxBodyBytes = options.maxBodyBytes ?? 10 * 1024 * 1024;
 
   async function serve(request: IncomingMessage, response: ServerResponse): Promise<void> {
@@ -206,8 +217,9 @@ export async function startHttpAdapter(options: {
       throw error;
     }
     if (!route) return sendJson(response, 404, { message: "Not Found" });
+    const target = functionOf.get(route.routeKey) as HttpFunction;
     try {
-      writeResult(response, await invoke(options.handler, toApiGatewayEvent(request, Buffer.concat(chunks), route), options.settings));
+      writeResult(response, await invoke(target.handler, toApiGatewayEvent(request, Buffer.concat(chunks), route), target.settings));
     } catch (error) {
       // API Gateway hides function errors behind a generic 500; the detail goes to the function's log.
       options.onError?.(error);
