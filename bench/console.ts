@@ -27,7 +27,7 @@ const median = (values: number[]) => values.toSorted((a, b) => a - b)[Math.floor
 async function recordCounts({ table, sources }: FirstSync): Promise<void> {
   const at = new Date().toISOString();
   for (const { provider, sourceId, documents } of sources) {
-    const inventory = inventoryCounts(documents.map(normaliseImage), new Map(), 0, at);
+    const inventory = inventoryCounts(documents.map(normaliseImage), new Map(), { removed: 0, revived: 0 }, at);
     const timing = { startedAt: at, finishedAt: at, durationMs: 0, snapshotAt: at };
     const counts = { ...emptyCounts(), seen: documents.length, unchanged: documents.length };
     await recordRun(table, { provider, sourceId, runId: "bench-counts", trigger: "manual", status: "ok", ...timing, counts, writes: 0, superseded: 0, inventory });

@@ -58,6 +58,8 @@ export interface StoredImageState {
   contentHash: string;
   lastSeenAt: string;
   removedAt?: string;
+  /** The listed document's fingerprint (store/normalise.ts), kept only in the state digest. */
+  fingerprint?: string;
 }
 
 export type ImageChange =

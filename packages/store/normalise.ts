@@ -55,22 +55,49 @@ export interface NormalisedImage {
   view: ImageView;
   raw: Record<string, unknown>;
   contentHash: string;
+  /**
+   * A hash of the document exactly as listed (key order included), several times cheaper than `contentHash`:
+   * the same fingerprint means the same content, so a sync needs the content hash only when it differs.
+   */
+  fingerprint: string;
+  /** The view's `state`, without building the view (a sync counts every listed image by state). */
+  state: CommonState;
 }
 
 export function normaliseImage(document: UpstreamDocument): NormalisedImage {
-  const raw = document.image as Record<string, unknown>;
-  let view: ImageView | undefined;
-  return {
-    provider: document.provider,
-    upstreamId: document.image.id,
-    raw,
-    contentHash: contentHash(raw),
-    // Built on first use: a sync compares hashes and needs the view only of the images it writes.
-    get view() {
-      view ??= document.provider === "triton" ? tritonView(document.image) : coxedgeView(document.image);
-      return view;
-    },
-  };
+  return new ListedImage(document);
+}
+
+/** A class rather than an object literal with a getter: a sync makes one per listed image, and this is cheaper. */
+class ListedImage implements NormalisedImage {
+  readonly provider: Provider;
+  readonly upstreamId: string;
+  readonly raw: Record<string, unknown>;
+  readonly fingerprint: string;
+  readonly state: CommonState;
+  #document: UpstreamDocument;
+  #view: ImageView | undefined;
+  #contentHash: string | undefined;
+
+  constructor(document: UpstreamDocument) {
+    this.#document = document;
+    this.provider = document.provider;
+    this.upstreamId = document.image.id;
+    this.raw = document.image as Record<string, unknown>;
+    this.fingerprint = fingerprint(this.raw);
+    this.state = document.provider === "triton" ? tritonState(document.image) : coxedgeStates[document.image.status];
+  }
+
+  get contentHash(): string {
+    this.#contentHash ??= contentHash(this.raw);
+    return this.#contentHash;
+  }
+
+  /** Built on first use: a sync compares hashes and needs the view only of the images it writes. */
+  get view(): ImageView {
+    this.#view ??= this.#document.provider === "triton" ? tritonView(this.#document.image) : coxedgeView(this.#document.image);
+    return this.#view;
+  }
 }
 
 const tritonStates: Record<string, CommonState> = {
@@ -81,13 +108,17 @@ const tritonStates: Record<string, CommonState> = {
   unactivated: "unactivated",
 };
 
+function tritonState(image: TritonImage): CommonState {
+  return (image.state && tritonStates[image.state]) ?? "unknown";
+}
+
 function tritonView(image: TritonImage): ImageView {
   return {
     name: image.name,
     version: image.version,
     os: image.os,
     type: image.type,
-    state: (image.state && tritonStates[image.state]) ?? "unknown",
+    state: tritonState(image),
     status: image.state,
     public: image.public,
     owner: image.owner,
@@ -132,6 +163,14 @@ function isoMillis(timestamp: string | undefined): string | undefined {
 export function contentHash(document: unknown): string {
   // crypto.hash: Node's one-shot digest, several times cheaper than createHash for small inputs.
   return hash("sha256", `${imageItemVersion}\n${canonicalJson(document)}`, "base64url");
+}
+
+/** Characters of a fingerprint: 96 bits of the SHA-256, far beyond any chance of two documents colliding. */
+export const fingerprintLength = 16;
+
+/** sha256 over the item version and the document as JSON.stringify writes it (native, so fast), shortened. */
+function fingerprint(document: unknown): string {
+  return hash("sha256", `${imageItemVersion}\n${JSON.stringify(document)}`, "base64url").slice(0, fingerprintLength);
 }
 
 /** Keys that JSON.stringify would write unchanged between quotes (most are): no escaping to do. */

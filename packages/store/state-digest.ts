@@ -1,6 +1,6 @@
 /**
- * A compact copy of what a source's image partition holds — id → content hash (a prefix) and tombstone
- * time — kept in the source's own partition so a sync reads a few items instead of every image item.
+ * A compact copy of what a source's image partition holds — id → content hash (a prefix), the fingerprint
+ * of the document last listed with that content, and tombstone time — kept in the source's own partition so a sync reads a few items instead of every image item.
  *
  * It is only an accelerator: a sync uses it only when nothing can have written the partition since it was
  * built, and otherwise reads the partition as before (then writes a fresh digest). Three things make a
@@ -23,6 +23,7 @@ import { ConditionalCheckFailedException } from "@aws-sdk/client-dynamodb";
 import { DeleteCommand, PutCommand, QueryCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import * as z from "../core/zod";
 import type { StoredImageState } from "./inventory";
+import { fingerprintLength } from "./normalise";
 import { itemKeys } from "./keys";
 import type { Table } from "./table";
 
@@ -53,7 +54,19 @@ const HeadSchema = z.looseObject({
   builtWithInvalidations: count,
   pendingRunId: z.optional(z.string()),
 });
-const EntriesSchema = z.array(z.tuple([z.string().check(z.minLength(1)), z.string().check(z.length(digestHashLength)), z.optional(z.string())]));
+/**
+ * The entries as columns (several times faster to read back than a list of tuples): ids, then each id's hash
+ * prefix and fingerprint as fixed-width runs (`noFingerprint` where none is known), and tombstone times by
+ * position. An older layout fails this and costs one full read.
+ */
+const EntriesSchema = z.object({
+  ids: z.array(z.string().check(z.minLength(1))),
+  hashes: z.string(),
+  fingerprints: z.string(),
+  removedAt: z.record(z.string(), z.string()),
+});
+type Entries = z.output<typeof EntriesSchema>;
+const noFingerprint = ".".repeat(fingerprintLength);
 
 const headKey = (sourceId: string) => ({ pk: itemKeys.sourcePartition(sourceId), sk: itemKeys.stateDigest });
 
@@ -90,12 +103,36 @@ function decode(chunks: Uint8Array[]): Map<string, StoredImageState> | undefined
   try {
     const parsed = EntriesSchema.safeParse(JSON.parse(gunzipSync(Buffer.concat(chunks)).toString("utf8")));
     if (!parsed.success) return undefined;
+    const { ids, hashes, fingerprints, removedAt } = parsed.data;
+    if (hashes.length !== ids.length * digestHashLength || fingerprints.length !== ids.length * fingerprintLength) return undefined;
     // No lastSeenAt: a trusted digest means only syncs wrote these items, none after the last ok snapshot,
     // so a removal takes the last ok snapshot time (sync/plan.ts).
-    return new Map(parsed.data.map(([id, contentHash, removedAt]) => [id, { contentHash, lastSeenAt: "", ...(removedAt ? { removedAt } : {}) }]));
+    const state = new Map<string, StoredImageState>();
+    for (const [index, id] of ids.entries()) {
+      const entry: StoredImageState = { contentHash: hashes.slice(index * digestHashLength, (index + 1) * digestHashLength), lastSeenAt: "" };
+      const fingerprint = fingerprints.slice(index * fingerprintLength, (index + 1) * fingerprintLength);
+      if (fingerprint !== noFingerprint) entry.fingerprint = fingerprint;
+      const removed = removedAt[index];
+      if (removed) entry.removedAt = removed;
+      state.set(id, entry);
+    }
+    return state;
   } catch {
     return undefined;
   }
+}
+
+/** The digest's columns for `state`, leaving out tombstones older than `tombstonesAfter`. */
+function encode(state: ReadonlyMap<string, StoredImageState>, tombstonesAfter: string): Entries {
+  const entries: Entries = { ids: [], hashes: "", fingerprints: "", removedAt: {} };
+  for (const [id, stored] of state) {
+    if (stored.removedAt && stored.removedAt < tombstonesAfter) continue;
+    if (stored.removedAt) entries.removedAt[entries.ids.length] = stored.removedAt;
+    entries.ids.push(id);
+    entries.hashes += stored.contentHash.slice(0, digestHashLength).padEnd(digestHashLength, ".");
+    entries.fingerprints += stored.fingerprint?.length === fingerprintLength ? stored.fingerprint : noFingerprint;
+  }
+  return entries;
 }
 
 /** Before a run writes images: until it writes a new digest, this one is not to be trusted. */
@@ -133,9 +170,7 @@ export async function writeStateDigest(
   table: Table,
   write: { sourceId: string; runId: string; invalidations: number; state: ReadonlyMap<string, StoredImageState>; tombstonesAfter: string },
 ): Promise<boolean> {
-  const entries = [...write.state]
-    .filter(([, stored]) => !stored.removedAt || stored.removedAt >= write.tombstonesAfter)
-    .map(([id, stored]) => [id, stored.contentHash.slice(0, digestHashLength), ...(stored.removedAt ? [stored.removedAt] : [])]);
+  const entries = encode(write.state, write.tombstonesAfter);
   const data = gzipSync(JSON.stringify(entries));
   const digestId = randomUUID();
   const chunks = Math.max(1, Math.ceil(data.length / chunkBytes));
@@ -148,7 +183,7 @@ export async function writeStateDigest(
     await table.client.send(
       new PutCommand({
         TableName: table.name,
-        Item: { ...headKey(write.sourceId), kind: "digest", digestId, chunks, entries: entries.length, invalidations: write.invalidations, builtWithInvalidations: write.invalidations, writtenBy: write.runId },
+        Item: { ...headKey(write.sourceId), kind: "digest", digestId, chunks, entries: entries.ids.length, invalidations: write.invalidations, builtWithInvalidations: write.invalidations, writtenBy: write.runId },
         // A pending mark of another run is replaced: the caller holds the source's lease, so that run is over.
         ConditionExpression: "attribute_not_exists(#invalidations) OR #invalidations = :seen",
         ExpressionAttributeNames: { "#invalidations": "invalidations" },

@@ -12,6 +12,7 @@ import { logger, metrics, publishDimensioned } from "../core/observability";
 import type { Provider } from "../core/resources";
 import { writeSourceDirectory } from "../store/directory";
 import { writeImageChanges, type ImageChange } from "../store/inventory";
+import type { NormalisedImage } from "../store/normalise";
 import { acquireLease, emptyCounts, recordRun, type LatestRun, type RunCounts, type SyncRun } from "../store/runs";
 import { configuredTable, type Table } from "../store/table";
 import { inventoryCounts } from "./inventory-counts";
@@ -199,7 +200,7 @@ async function syncWithLease(
   const listedOnly = unstorable.map((image) => image.upstreamId);
   const plan = guardRemovals(planChanges(images, stored.images, previous.lastOkSnapshotAt, listedOnly), stored.images, previous.heldRemovals, options.removalGuard);
   run.counts = plan.counts;
-  run.inventory = inventoryCounts(images, stored.images, plan.counts.removed, snapshotAt);
+  run.inventory = inventoryCounts(images, stored.images, plan.counts, snapshotAt);
   if (unstorable.length) {
     run.unstorable = { count: unstorable.length, first: `${unstorable[0]?.upstreamId}: ${unstorable[0]?.reason}` };
     log.warn("listed images DynamoDB cannot hold were left as they are", { count: unstorable.length, first: unstorable.slice(0, 5) });
@@ -209,7 +210,7 @@ async function syncWithLease(
     log.warn("removals held until the next listing confirms them", { held: plan.held.count, live: stored.images.size });
   }
   options.onProgress?.({ phase: "listed", provider: source.provider, sourceId: source.sourceId, seen: plan.counts.seen, changes: plan.changes.length, upstreamMs: run.upstreamMs ?? 0 });
-  await applyPlan(source, run, stored, plan.changes, options, deadline, log);
+  await applyPlan(source, run, stored, { listing: images, changes: plan.changes }, options, deadline, log);
 }
 
 /** Writes the changes (and, when they all landed, the new state digest); records what went wrong on `run`. */
@@ -217,7 +218,7 @@ async function applyPlan(
   source: SnapshotSource,
   run: SyncRun,
   stored: StoredState,
-  changes: readonly ImageChange[],
+  { listing, changes }: { listing: readonly NormalisedImage[]; changes: readonly ImageChange[] },
   options: SyncOptions,
   deadline: number,
   log: typeof logger,
@@ -243,7 +244,7 @@ async function applyPlan(
   run.status = problems.length ? "failed" : "ok";
   if (problems.length) run.error = problems.join("; ");
   // The digest only saves reads: failing to write it costs the next run a full read, nothing more.
-  await afterWrites(options.table, { source, runId: run.runId, observedAt, tombstoneRetentionDays: options.retentionDays }, stored, changes, report).catch(
+  await afterWrites(options.table, { source, runId: run.runId, observedAt, tombstoneRetentionDays: options.retentionDays }, stored, { listing, changes }, report).catch(
     (error: unknown) => log.warn("could not write the state digest; the next run reads every image item", { error }),
   );
 }

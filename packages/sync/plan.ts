@@ -22,7 +22,8 @@ export function validateSnapshot(listing: readonly NormalisedImage[]): void {
   const seen = new Set<string>();
   for (const [index, image] of listing.entries()) {
     if (seen.has(image.upstreamId)) throw new SnapshotValidationError(`listing[${index}].id: duplicate id ${image.upstreamId}`);
-    if (Buffer.byteLength(image.upstreamId) > maxIdBytes) {
+    // UTF-8 takes at most 3 bytes per UTF-16 unit, so only long ids need counting.
+    if (image.upstreamId.length * 3 > maxIdBytes && Buffer.byteLength(image.upstreamId) > maxIdBytes) {
       throw new SnapshotValidationError(`listing[${index}].id: longer than ${maxIdBytes} bytes`);
     }
     seen.add(image.upstreamId);
@@ -57,7 +58,8 @@ export function planChanges(
     } else if (current.removedAt) {
       changes.push({ kind: "revive", image });
       counts.revived++;
-    } else if (!sameContent(current.contentHash, image.contentHash)) {
+      // The same fingerprint is the same content; else the content hashes decide (key order is no change).
+    } else if (current.fingerprint !== image.fingerprint && !sameContent(current.contentHash, image.contentHash)) {
       changes.push({ kind: "change", image });
       counts.changed++;
     } else {

@@ -4,6 +4,7 @@
  * whose every write landed as planned leaves a fresh digest of the partition behind.
  */
 import type { ChangeReport, ImageChange, StoredImageState } from "../store/inventory";
+import type { NormalisedImage } from "../store/normalise";
 import { readSourceState, type SourceRef } from "../store/inventory";
 import { loadStateDigest, markStateDigestPending, writeStateDigest } from "../store/state-digest";
 import type { Table } from "../store/table";
@@ -29,28 +30,35 @@ export async function beforeWrites(table: Table, source: SourceRef, stored: Stor
 
 /**
  * After the writes: when each one landed as planned, the partition is the stored state with the changes
- * applied, and that becomes the digest. Otherwise (a failed, skipped or superseded write) the digest stays
- * marked and the next run reads the partition.
+ * applied, and that becomes the digest, with each listed image's fingerprint. Otherwise (a failed, skipped or
+ * superseded write) the digest stays marked and the next run reads the partition. A digest that already
+ * says all this is left as it is.
  */
 export async function afterWrites(
   table: Table,
   run: { source: SourceRef; runId: string; observedAt: string; tombstoneRetentionDays: number },
   stored: StoredState,
-  changes: readonly ImageChange[],
+  applied: { listing: readonly NormalisedImage[]; changes: readonly ImageChange[] },
   report: ChangeReport,
 ): Promise<void> {
   const allLanded = report.failures.length === 0 && report.skipped === 0 && report.superseded === 0;
-  if (!allLanded || (stored.fromDigest && changes.length === 0)) return;
+  if (!allLanded) return;
+  const upToDate = stored.fromDigest && applied.changes.length === 0 && applied.listing.every((image) => stored.images.get(image.upstreamId)?.fingerprint === image.fingerprint);
+  if (upToDate) return;
   await writeStateDigest(table, {
     sourceId: run.source.sourceId,
     runId: run.runId,
     invalidations: stored.invalidations,
-    state: applyChanges(stored.images, changes, run.observedAt),
+    state: nextState(stored.images, applied, run.observedAt),
     tombstonesAfter: new Date(Date.now() - run.tombstoneRetentionDays * 86_400_000).toISOString(),
   });
 }
 
-function applyChanges(images: ReadonlyMap<string, StoredImageState>, changes: readonly ImageChange[], observedAt: string): Map<string, StoredImageState> {
+function nextState(
+  images: ReadonlyMap<string, StoredImageState>,
+  { listing, changes }: { listing: readonly NormalisedImage[]; changes: readonly ImageChange[] },
+  observedAt: string,
+): Map<string, StoredImageState> {
   const next = new Map(images);
   for (const change of changes) {
     if (change.kind === "remove") {
@@ -59,6 +67,11 @@ function applyChanges(images: ReadonlyMap<string, StoredImageState>, changes: re
     } else {
       next.set(change.image.upstreamId, { contentHash: change.image.contentHash, lastSeenAt: observedAt });
     }
+  }
+  // Every listed image is now stored with the listed content (written, or found the same).
+  for (const image of listing) {
+    const entry = next.get(image.upstreamId);
+    if (entry && entry.fingerprint !== image.fingerprint) next.set(image.upstreamId, { ...entry, fingerprint: image.fingerprint });
   }
   return next;
 }

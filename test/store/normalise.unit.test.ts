@@ -13,6 +13,15 @@ describe("normalisation", () => {
     expect(contentHash({ ...tritonImage, description: "other" })).not.toBe(contentHash(tritonImage));
   });
 
+  it("fingerprints the document as listed: key order counts there, and any other difference too", () => {
+    const fingerprint = (image: TritonImage) => normaliseImage({ provider: "triton", image }).fingerprint;
+    const reordered = Object.fromEntries(Object.entries(tritonImage).toReversed()) as TritonImage;
+    expect(fingerprint({ ...tritonImage })).toBe(fingerprint(tritonImage));
+    expect(fingerprint(reordered)).not.toBe(fingerprint(tritonImage));
+    expect(fingerprint({ ...tritonImage, description: "other" })).not.toBe(fingerprint(tritonImage));
+    expect(fingerprint(tritonImage)).toHaveLength(16);
+  });
+
   it("keeps every stored hash valid: the canonical form and the hash never change for the same content", () => {
     // Pinned from the first implementation: a different value would make every sync rewrite every image.
     const document = { z: 1, a: [1, null, { "b c": 'x"y', é: true, u: undefined }], "key\nline": { nested: [[], {}] }, n: -0.5e-7, s: "tab\t" };

@@ -4,7 +4,7 @@ import type { StoredImageState } from "../../packages/store/inventory";
 import type { CommonState, NormalisedImage } from "../../packages/store/normalise";
 import { inventoryCounts } from "../../packages/sync/inventory-counts";
 
-const listed = (upstreamId: string, state: CommonState) => ({ upstreamId, view: { state } }) as NormalisedImage;
+const listed = (upstreamId: string, state: CommonState) => ({ upstreamId, state }) as NormalisedImage;
 const stored = (removedAt?: string): StoredImageState => ({ contentHash: "h", lastSeenAt: "2026-01-01T00:00:00.000Z", ...(removedAt ? { removedAt } : {}) });
 
 describe("inventoryCounts", () => {
@@ -16,8 +16,8 @@ describe("inventoryCounts", () => {
       ["old-tombstone", stored("2026-01-02T00:00:00.000Z")],
       ["revived", stored("2026-01-02T00:00:00.000Z")],
     ]);
-    // "gone-now" is tombstoned by this run (removedNow = 1); "revived" is listed again, so no longer a tombstone.
-    expect(inventoryCounts(listing, before, 1, "2026-02-01T00:00:00.000Z")).toEqual({
+    // The plan tombstones "gone-now" and revives "revived", which is listed again, so no longer a tombstone.
+    expect(inventoryCounts(listing, before, { removed: 1, revived: 1 }, "2026-02-01T00:00:00.000Z")).toEqual({
       at: "2026-02-01T00:00:00.000Z",
       states: { active: 2, disabled: 1, creating: 1 },
       removed: 2,
@@ -25,6 +25,6 @@ describe("inventoryCounts", () => {
   });
 
   it("counts nothing for an empty source", () => {
-    expect(inventoryCounts([], new Map(), 0, "2026-02-01T00:00:00.000Z")).toEqual({ at: "2026-02-01T00:00:00.000Z", states: {}, removed: 0 });
+    expect(inventoryCounts([], new Map(), { removed: 0, revived: 0 }, "2026-02-01T00:00:00.000Z")).toEqual({ at: "2026-02-01T00:00:00.000Z", states: {}, removed: 0 });
   });
 });

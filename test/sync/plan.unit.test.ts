@@ -8,9 +8,9 @@ import type { ImageChange, StoredImageState } from "../../packages/store/invento
 import type { NormalisedImage } from "../../packages/store/normalise";
 import { guardRemovals, planChanges, SnapshotValidationError, validateSnapshot } from "../../packages/sync/plan";
 
-/** The planner reads only ids and content hashes, so every image shares one view. */
-function listed(upstreamId: string, contentHash = "hash-1"): NormalisedImage {
-  return { provider: "triton", upstreamId, view: { name: "base", version: "1", state: "active" }, raw: { id: upstreamId }, contentHash };
+/** The planner reads only ids, fingerprints and content hashes, so every image shares one view. */
+function listed(upstreamId: string, contentHash = "hash-1", fingerprint = `fp-${contentHash}`): NormalisedImage {
+  return { provider: "triton", upstreamId, view: { name: "base", version: "1", state: "active" }, state: "active", raw: { id: upstreamId }, contentHash, fingerprint };
 }
 
 const live = (contentHash: string, lastSeenAt = "2026-01-01T00:00:00.000Z"): StoredImageState => ({ contentHash, lastSeenAt });
@@ -78,6 +78,20 @@ describe("planChanges", () => {
   it("revives a tombstone even when its content is unchanged, since the tombstone must go", () => {
     const { changes } = planChanges([listed("a", "h1")], new Map([["a", tombstone("h1")]]), undefined);
     expect(changes).toEqual([{ kind: "revive", image: listed("a", "h1") }]);
+  });
+
+  it("takes an image whose fingerprint matches the stored one as unchanged without computing its content hash", () => {
+    const image = listed("a", "h1", "fp-same");
+    Object.defineProperty(image, "contentHash", { get: () => expect.fail("the content hash was computed") });
+    const { changes, counts } = planChanges([image], new Map([["a", { ...live("h1"), fingerprint: "fp-same" }]]), undefined);
+    expect(changes).toEqual([]);
+    expect(counts.unchanged).toBe(1);
+  });
+
+  it("lets the content hash decide when the fingerprints differ (or none is stored): same content is no change", () => {
+    const stored = new Map([["same", { ...live("h1"), fingerprint: "fp-old" }], ["other", { ...live("h1"), fingerprint: "fp-old" }], ["plain", live("h1")]]);
+    const { changes } = planChanges([listed("same", "h1", "fp-new"), listed("other", "h2", "fp-new"), listed("plain", "h1")], stored, undefined);
+    expect(changes).toEqual([{ kind: "change", image: listed("other", "h2", "fp-new") }]);
   });
 
   describe("a tombstone's lastSeenAt", () => {

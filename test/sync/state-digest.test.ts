@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { dynamoClient } from "../../packages/core/aws";
 import { upsertImage } from "../../packages/store/inventory";
-import { invalidateStateDigest, loadStateDigest } from "../../packages/store/state-digest";
+import { invalidateStateDigest, loadStateDigest, writeStateDigest } from "../../packages/store/state-digest";
 import { startHarness, type Harness } from "./harness";
 
 let h: Harness;
@@ -63,6 +63,20 @@ describe("state digest", () => {
     expect(changed).toMatchObject({ run: { status: "ok", writes: 1, counts: expect.objectContaining({ changed: 1 }) }, readPartition: false });
     expect((await syncTriton()).readPartition).toBe(false);
     await expectMirrors();
+  });
+
+  it("keeps each listed image's fingerprint; a digest whose fingerprints no longer match costs hashing, not writes, and is rewritten", async () => {
+    const upstream = await h.upstream("triton");
+    const digest = await loadStateDigest(h.table, h.tritonSourceId);
+    expect([...upstream.keys()].every((id) => digest.state?.get(id)?.fingerprint?.length === 16)).toBe(true);
+    // As if upstream now wrote every document's keys in another order: no fingerprint matches, no content differs.
+    const mismatched = new Map([...(digest.state ?? [])].map(([id, entry]) => [id, { ...entry, fingerprint: "x".repeat(16) }]));
+    await writeStateDigest(h.table, { sourceId: h.tritonSourceId, runId: "test", invalidations: digest.invalidations, state: mismatched, tombstonesAfter: "" });
+    const writes = h.imageWrites();
+    expect(await syncTriton()).toMatchObject({ run: { status: "ok", writes: 0 }, readPartition: false });
+    expect(h.imageWrites()).toBe(writes);
+    const rewritten = await loadStateDigest(h.table, h.tritonSourceId);
+    for (const id of upstream.keys()) expect(rewritten.state?.get(id)?.fingerprint, id).toBe(digest.state?.get(id)?.fingerprint);
   });
 
   it("after a job rewrote an image (and invalidated the digest), the next sync reads the partition and restores the listing", async () => {
