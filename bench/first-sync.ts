@@ -103,7 +103,7 @@ function recordWrites(client: DynamoDBClient, writes: RecordedWrite[]): { stop()
 }
 
 async function makeInventory(): Promise<FirstSync> {
-  const dynamo = await startDynamoDbLocal();
+  const dynamo = await startDynamoDbLocal({ sustained: true });
   const client = new DynamoDBClient({
     endpoint: dynamo.endpoint,
     region: "us-east-1",
