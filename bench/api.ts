@@ -8,7 +8,9 @@
  *
  * API overhead: uncached, each request is compared with the bare DynamoDB requests that answer it — the
  * very requests the handler sent (recorded in the server process), replayed in the same order with the
- * SDK's low-level client, as many at a time as autocannon has connections. The two alternate in short
+ * SDK's low-level client, at the same concurrency: 1 (the request alone: what the API adds to it) and 10
+ * (under load: on this 2-core machine the three processes then saturate both cores, so the ratio there is
+ * mostly the CPU each side spends per request, the local HTTP adapter's included). The two alternate in short
  * slices so both see the same machine load, both driven from one small process of their own (this
  * process holds the inventory's documents, whose garbage collection would stall whichever side ran here).
  * Goal: API p50 and p99 ≤ 1.25 × bare. Standalone: `npx tsx bench/api.ts`.
@@ -23,7 +25,9 @@ import { apiFunction, apiRoutes } from "../packages/core/resources";
 import { benchImages, firstSyncInventory } from "./first-sync";
 
 const durationSeconds = Number(process.env.IMAGESYNC_BENCH_API_SECONDS ?? 8);
+/** Load for the absolute figures; the overhead is compared at each concurrency (1: the request alone; 10: under load). */
 const connections = 10;
+const comparedConcurrencies = [1, connections];
 /** API and bare slices alternate this many times per request (durationSeconds split between them). */
 const rounds = 8;
 const local = { AWS_REGION: "us-east-1", AWS_ACCESS_KEY_ID: "local", AWS_SECRET_ACCESS_KEY: "local" };
@@ -38,8 +42,8 @@ const replayable: Record<string, new (input: never) => QueryCommand | BatchGetIt
 
 /** What the load driver is asked to do, for `seconds`, `connections` at a time. */
 type DriverCommand =
-  | { kind: "autocannon" | "api"; url: string; headers: Record<string, string>; seconds: number }
-  | { kind: "bare"; endpoint: string; requests: RecordedRequest[]; seconds: number };
+  | { kind: "autocannon" | "api"; url: string; headers: Record<string, string>; seconds: number; connections: number }
+  | { kind: "bare"; endpoint: string; requests: RecordedRequest[]; seconds: number; connections: number };
 
 interface AutocannonSummary {
   p50: number;
@@ -125,7 +129,7 @@ async function serve(): Promise<void> {
 }
 
 /** Runs the recorded requests in order, `connections` at a time, for `seconds`; the latency of each whole sequence. */
-async function runBare(client: DynamoDBClient, requests: readonly RecordedRequest[], seconds: number): Promise<Sample> {
+async function runBare(client: DynamoDBClient, requests: readonly RecordedRequest[], seconds: number, connections: number): Promise<Sample> {
   const sample: Sample = { latencies: [], failed: 0 };
   const until = performance.now() + seconds * 1000;
   const send = ({ command, input }: RecordedRequest) => client.send(new (replayable[command] as (typeof replayable)[string])(input as never) as QueryCommand);
@@ -146,7 +150,7 @@ async function runBare(client: DynamoDBClient, requests: readonly RecordedReques
 }
 
 /** Autocannon for `seconds`, with every response's latency. */
-async function runApi(url: string, headers: Record<string, string>, seconds: number): Promise<Sample> {
+async function runApi(url: string, headers: Record<string, string>, seconds: number, connections: number): Promise<Sample> {
   const sample: Sample = { latencies: [], failed: 0 };
   const instance = autocannon({ url, connections, headers, duration: seconds });
   instance.on("response", (_client, status, _bytes, ms) => {
@@ -158,7 +162,7 @@ async function runApi(url: string, headers: Record<string, string>, seconds: num
   return sample;
 }
 
-async function runAutocannon(url: string, headers: Record<string, string>, seconds: number): Promise<AutocannonSummary> {
+async function runAutocannon(url: string, headers: Record<string, string>, seconds: number, connections: number): Promise<AutocannonSummary> {
   const result = await autocannon({ url, connections, headers, duration: seconds });
   return {
     p50: result.latency.p50,
@@ -179,9 +183,9 @@ function drive(): void {
   };
   console.log(JSON.stringify({ ready: true }));
   answerLines((command: DriverCommand) => {
-    if (command.kind === "bare") return runBare(clientFor(command.endpoint), command.requests, command.seconds);
-    if (command.kind === "api") return runApi(command.url, command.headers, command.seconds);
-    return runAutocannon(command.url, command.headers, command.seconds);
+    if (command.kind === "bare") return runBare(clientFor(command.endpoint), command.requests, command.seconds, command.connections);
+    if (command.kind === "api") return runApi(command.url, command.headers, command.seconds, command.connections);
+    return runAutocannon(command.url, command.headers, command.seconds, command.connections);
   });
 }
 
@@ -223,6 +227,7 @@ function summarise(latencies: number[], seconds: number): Latencies {
 
 interface Comparison {
   request: string;
+  concurrency: number;
   api: Latencies;
   bare: Latencies;
   requests: number;
@@ -230,7 +235,7 @@ interface Comparison {
 }
 
 /** The uncached API against its bare DynamoDB requests, in alternating slices of durationSeconds / rounds each. */
-async function compareWithBare(children: { server: Child; driver: Child }, target: { request: string; url: string; endpoint: string; token: string }): Promise<Comparison> {
+async function compareWithBare(children: { server: Child; driver: Child }, target: { request: string; url: string; endpoint: string; token: string; concurrency: number }): Promise<Comparison> {
   const requests = await requestsOf(children.server, target.url, target.token);
   const headers = { authorization: `Bearer ${target.token}` };
   const api: Sample = { latencies: [], failed: 0 };
@@ -238,15 +243,15 @@ async function compareWithBare(children: { server: Child; driver: Child }, targe
   // A warm-up slice of each first (JIT, connections, DynamoDB Local's caches), then the measured ones.
   for (let round = 0; round <= rounds; round++) {
     const seconds = round === 0 ? 2 : durationSeconds / rounds;
-    const apiSlice = await children.driver.ask<Sample>({ kind: "api", url: target.url, headers, seconds });
-    const bareSlice = await children.driver.ask<Sample>({ kind: "bare", endpoint: target.endpoint, requests, seconds });
+    const apiSlice = await children.driver.ask<Sample>({ kind: "api", url: target.url, headers, seconds, connections: target.concurrency });
+    const bareSlice = await children.driver.ask<Sample>({ kind: "bare", endpoint: target.endpoint, requests, seconds, connections: target.concurrency });
     if (round === 0) continue;
     for (const [into, slice] of [[api, apiSlice], [bare, bareSlice]] as const) {
       into.latencies.push(...slice.latencies);
       into.failed += slice.failed;
     }
   }
-  return { request: target.request, api: summarise(api.latencies, durationSeconds), bare: summarise(bare.latencies, durationSeconds), requests: requests.length, failed: api.failed + bare.failed };
+  return { request: target.request, concurrency: target.concurrency, api: summarise(api.latencies, durationSeconds), bare: summarise(bare.latencies, durationSeconds), requests: requests.length, failed: api.failed + bare.failed };
 }
 
 interface Row extends AutocannonSummary {
@@ -257,13 +262,14 @@ function printResults(rows: Row[], comparisons: Comparison[], sourceCount: numbe
   console.log(`\nHTTP API, ${benchImages} images in ${sourceCount} sources, DynamoDB Local, autocannon ${connections} connections × ${durationSeconds} s (goal p99 ≤ 25 ms, ≥ 1000 req/s)`);
   console.log("read cache 1 s: as deployed, a hot URL is read from DynamoDB once a second; off: every request reads DynamoDB Local");
   const cachedRows = rows.map((r) => ({ request: r.request, "read cache": "1 s", "p50 ms": r.p50, "p99 ms": r.p99, "req/s": r.rps, "KB/resp": r.kbPerResponse, "non-2xx/errors": r.non2xx }));
-  const uncachedRows = comparisons.map((c) => ({ request: c.request, "read cache": "off", "p50 ms": Math.round(c.api.p50), "p99 ms": Math.round(c.api.p99), "req/s": c.api.rps, "KB/resp": "", "non-2xx/errors": c.failed }));
+  const uncachedRows = comparisons.filter((c) => c.concurrency === connections).map((c) => ({ request: c.request, "read cache": "off", "p50 ms": Math.round(c.api.p50), "p99 ms": Math.round(c.api.p99), "req/s": c.api.rps, "KB/resp": "", "non-2xx/errors": c.failed }));
   console.table([...cachedRows, ...uncachedRows].map((r) => ({ ...r, goal: r["p99 ms"] <= 25 && r["req/s"] >= 1000 ? "met" : "missed" })));
-  console.log(`\nAPI overhead, read cache off: the API vs the same DynamoDB requests sent bare (low-level SDK client), ${connections} at a time,`);
+  console.log(`\nAPI overhead, read cache off: the API vs the same DynamoDB requests sent bare (low-level SDK client), at the same concurrency,`);
   console.log(`alternating in ${rounds} slices of ${durationSeconds / rounds} s each (goal: API ÷ bare ≤ 1.25 at p50 and p99)`);
   const ms = (value: number) => value.toFixed(1);
   console.table(comparisons.map((c) => ({
     request: c.request,
+    concurrency: c.concurrency,
     "DynamoDB requests": c.requests,
     "API p50 ms": ms(c.api.p50),
     "API p99 ms": ms(c.api.p99),
@@ -297,11 +303,13 @@ export async function run(): Promise<void> {
     for (const [request, path] of requests) {
       const url = `${started.greeting.cached}${path}`;
       await probe(url, token);
-      await driver.ask({ kind: "autocannon", url, headers, seconds: 2 }); // warm-up: JIT, connections, DynamoDB Local's caches
-      rows.push({ request, ...(await driver.ask<AutocannonSummary>({ kind: "autocannon", url, headers, seconds: durationSeconds })) });
+      await driver.ask({ kind: "autocannon", url, headers, seconds: 2, connections }); // warm-up: JIT, connections, DynamoDB Local's caches
+      rows.push({ request, ...(await driver.ask<AutocannonSummary>({ kind: "autocannon", url, headers, seconds: durationSeconds, connections })) });
     }
     const comparisons: Comparison[] = [];
-    for (const [request, path] of requests) comparisons.push(await compareWithBare(children, { request, url: `${started.greeting.uncached}${path}`, endpoint, token }));
+    for (const concurrency of comparedConcurrencies) {
+      for (const [request, path] of requests) comparisons.push(await compareWithBare(children, { request, url: `${started.greeting.uncached}${path}`, endpoint, token, concurrency }));
+    }
     printResults(rows, comparisons, sources.length);
   } finally {
     started.child.close();
