@@ -26,8 +26,8 @@ import { benchImages, firstSyncInventory } from "./first-sync";
 
 const durationSeconds = Number(process.env.IMAGESYNC_BENCH_API_SECONDS ?? 8);
 /** Load for the absolute figures; the overhead is compared at each concurrency (1: the request alone; 10: under load). */
-const connections = 10;
-const comparedConcurrencies = [1, connections];
+const loadConnections = 10;
+const comparedConcurrencies = [1, loadConnections];
 /** API and bare slices alternate this many times per request (durationSeconds split between them). */
 const rounds = 8;
 const local = { AWS_REGION: "us-east-1", AWS_ACCESS_KEY_ID: "local", AWS_SECRET_ACCESS_KEY: "local" };
@@ -259,10 +259,10 @@ interface Row extends AutocannonSummary {
 }
 
 function printResults(rows: Row[], comparisons: Comparison[], sourceCount: number): void {
-  console.log(`\nHTTP API, ${benchImages} images in ${sourceCount} sources, DynamoDB Local, autocannon ${connections} connections × ${durationSeconds} s (goal p99 ≤ 25 ms, ≥ 1000 req/s)`);
+  console.log(`\nHTTP API, ${benchImages} images in ${sourceCount} sources, DynamoDB Local, autocannon ${loadConnections} connections × ${durationSeconds} s (goal p99 ≤ 25 ms, ≥ 1000 req/s)`);
   console.log("read cache 1 s: as deployed, a hot URL is read from DynamoDB once a second; off: every request reads DynamoDB Local");
   const cachedRows = rows.map((r) => ({ request: r.request, "read cache": "1 s", "p50 ms": r.p50, "p99 ms": r.p99, "req/s": r.rps, "KB/resp": r.kbPerResponse, "non-2xx/errors": r.non2xx }));
-  const uncachedRows = comparisons.filter((c) => c.concurrency === connections).map((c) => ({ request: c.request, "read cache": "off", "p50 ms": Math.round(c.api.p50), "p99 ms": Math.round(c.api.p99), "req/s": c.api.rps, "KB/resp": "", "non-2xx/errors": c.failed }));
+  const uncachedRows = comparisons.filter((c) => c.concurrency === loadConnections).map((c) => ({ request: c.request, "read cache": "off", "p50 ms": Math.round(c.api.p50), "p99 ms": Math.round(c.api.p99), "req/s": c.api.rps, "KB/resp": "", "non-2xx/errors": c.failed }));
   console.table([...cachedRows, ...uncachedRows].map((r) => ({ ...r, goal: r["p99 ms"] <= 25 && r["req/s"] >= 1000 ? "met" : "missed" })));
   console.log(`\nAPI overhead, read cache off: the API vs the same DynamoDB requests sent bare (low-level SDK client), at the same concurrency,`);
   console.log(`alternating in ${rounds} slices of ${durationSeconds / rounds} s each (goal: API ÷ bare ≤ 1.25 at p50 and p99)`);
@@ -303,8 +303,8 @@ export async function run(): Promise<void> {
     for (const [request, path] of requests) {
       const url = `${started.greeting.cached}${path}`;
       await probe(url, token);
-      await driver.ask({ kind: "autocannon", url, headers, seconds: 2, connections }); // warm-up: JIT, connections, DynamoDB Local's caches
-      rows.push({ request, ...(await driver.ask<AutocannonSummary>({ kind: "autocannon", url, headers, seconds: durationSeconds, connections })) });
+      await driver.ask({ kind: "autocannon", url, headers, seconds: 2, connections: loadConnections }); // warm-up: JIT, connections, DynamoDB Local's caches
+      rows.push({ request, ...(await driver.ask<AutocannonSummary>({ kind: "autocannon", url, headers, seconds: durationSeconds, connections: loadConnections })) });
     }
     const comparisons: Comparison[] = [];
     for (const concurrency of comparedConcurrencies) {
