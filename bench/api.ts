@@ -10,7 +10,9 @@
  * very requests the handler sent (recorded in the server process), replayed in the same order with the
  * SDK's low-level client, at the same concurrency: 1 (the request alone: what the API adds to it) and 10
  * (under load: on this 2-core machine the three processes then saturate both cores, so the ratio there is
- * mostly the CPU each side spends per request, the local HTTP adapter's included). The two alternate in short
+ * mostly the CPU each side spends per request, the local HTTP adapter's included); and, at 1, the handler
+ * alone, called with the adapter's event in the server process, against the same requests sent from there:
+ * what is ours without the HTTP hop that API Gateway makes on AWS. The two alternate in short
  * slices so both see the same machine load, both driven from one small process of their own (this
  * process holds the inventory's documents, whose garbage collection would stall whichever side ran here).
  * Goal: API p50 and p99 ≤ 1.25 × bare. Standalone: `npx tsx bench/api.ts`.
@@ -98,8 +100,9 @@ function answerLines(answer: (command: never) => Promise<unknown> | unknown): vo
 
 /** The API server role: the same handler with and without the read cache, on two ports; records DynamoDB requests on request. */
 async function serve(): Promise<void> {
-  const [{ startHttpAdapter }, { createHandler }, { ConfigLoader }, { dynamoClient }] = await Promise.all([
+  const [{ startHttpAdapter }, { invoke }, { createHandler }, { ConfigLoader }, { dynamoClient }] = await Promise.all([
     import("../packages/local/adapters/http"),
+    import("../packages/local/adapters/lambda"),
     import("../functions/api"),
     import("../packages/core/config"),
     import("../packages/core/aws"),
@@ -115,17 +118,39 @@ async function serve(): Promise<void> {
     { step: "build", name: "benchRecorder" },
   );
   const settings = { functionName: apiFunction.name, timeoutSeconds: apiFunction.timeoutSeconds };
-  const [cached, uncached] = await Promise.all(
-    [undefined, 0].map((cacheTtlMs) =>
-      startHttpAdapter({ handler: createHandler(new ConfigLoader(), cacheTtlMs === undefined ? {} : { cacheTtlMs }), routes: apiRoutes, settings }),
-    ),
-  );
-  console.log(JSON.stringify({ cached: cached?.url, uncached: uncached?.url }));
-  answerLines((command: { record: boolean }) => {
+  const uncachedHandler = createHandler(new ConfigLoader(), { cacheTtlMs: 0 });
+  // The last event the adapter made for the uncached handler, to replay straight to the handler.
+  let lastEvent: Parameters<typeof uncachedHandler>[0] | undefined;
+  const [cached, uncached] = await Promise.all([
+    startHttpAdapter({ handler: createHandler(new ConfigLoader()), routes: apiRoutes, settings }),
+    startHttpAdapter({ handler: (event, context) => uncachedHandler((lastEvent = event), context), routes: apiRoutes, settings }),
+  ]);
+  console.log(JSON.stringify({ cached: cached.url, uncached: uncached.url }));
+  const bareClient = new DynamoDBClient({});
+  answerLines((command: { record: boolean } | Extract<DriverCommand, { kind: "bare" }> | { kind: "handler"; seconds: number; connections: number }) => {
+    if ("kind" in command && command.kind === "bare") return runBare(bareClient, command.requests, command.seconds, command.connections);
+    if ("kind" in command) return replayHandler(() => invoke(uncachedHandler, structuredClone(lastEvent) as NonNullable<typeof lastEvent>, settings), command.seconds, command.connections);
     recording = command.record;
     if (recording) recorded.length = 0;
     return recording ? {} : recorded;
   });
+}
+
+/** Calls `handle` for `seconds`, `connections` at a time, timing each call (the handler alone, no HTTP). */
+async function replayHandler(handle: () => Promise<unknown>, seconds: number, connections: number): Promise<Sample> {
+  const sample: Sample = { latencies: [], failed: 0 };
+  const until = performance.now() + seconds * 1000;
+  await Promise.all(
+    Array.from({ length: connections }, async () => {
+      while (performance.now() < until) {
+        const started = performance.now();
+        const result = (await handle()) as { statusCode?: number };
+        if (result.statusCode === 200) sample.latencies.push(performance.now() - started);
+        else sample.failed++;
+      }
+    }),
+  );
+  return sample;
 }
 
 /** Runs the recorded requests in order, `connections` at a time, for `seconds`; the latency of each whole sequence. */
@@ -227,6 +252,8 @@ function summarise(latencies: number[], seconds: number): Latencies {
 
 interface Comparison {
   request: string;
+  /** Through the local HTTP adapter (as a client sees it), or the handler called in its own process. */
+  via: "HTTP" | "handler alone";
   concurrency: number;
   api: Latencies;
   bare: Latencies;
@@ -235,23 +262,30 @@ interface Comparison {
 }
 
 /** The uncached API against its bare DynamoDB requests, in alternating slices of durationSeconds / rounds each. */
-async function compareWithBare(children: { server: Child; driver: Child }, target: { request: string; url: string; endpoint: string; token: string; concurrency: number }): Promise<Comparison> {
+async function compareWithBare(
+  children: { server: Child; driver: Child },
+  target: { request: string; url: string; endpoint: string; token: string; concurrency: number; via: Comparison["via"] },
+): Promise<Comparison> {
+  // Also leaves the request's event in the server, for the handler alone to replay.
   const requests = await requestsOf(children.server, target.url, target.token);
+  // The handler alone is timed in the server process, against the bare requests sent from there too.
+  const runner = target.via === "HTTP" ? children.driver : children.server;
   const headers = { authorization: `Bearer ${target.token}` };
   const api: Sample = { latencies: [], failed: 0 };
   const bare: Sample = { latencies: [], failed: 0 };
   // A warm-up slice of each first (JIT, connections, DynamoDB Local's caches), then the measured ones.
   for (let round = 0; round <= rounds; round++) {
-    const seconds = round === 0 ? 2 : durationSeconds / rounds;
-    const apiSlice = await children.driver.ask<Sample>({ kind: "api", url: target.url, headers, seconds, connections: target.concurrency });
-    const bareSlice = await children.driver.ask<Sample>({ kind: "bare", endpoint: target.endpoint, requests, seconds, connections: target.concurrency });
+    const seconds = round === 0 ? 1 : durationSeconds / rounds;
+    const connections = target.concurrency;
+    const apiSlice = await runner.ask<Sample>(target.via === "HTTP" ? { kind: "api", url: target.url, headers, seconds, connections } : { kind: "handler", seconds, connections });
+    const bareSlice = await runner.ask<Sample>({ kind: "bare", endpoint: target.endpoint, requests, seconds, connections });
     if (round === 0) continue;
     for (const [into, slice] of [[api, apiSlice], [bare, bareSlice]] as const) {
       into.latencies.push(...slice.latencies);
       into.failed += slice.failed;
     }
   }
-  return { request: target.request, concurrency: target.concurrency, api: summarise(api.latencies, durationSeconds), bare: summarise(bare.latencies, durationSeconds), requests: requests.length, failed: api.failed + bare.failed };
+  return { request: target.request, via: target.via, concurrency: target.concurrency, api: summarise(api.latencies, durationSeconds), bare: summarise(bare.latencies, durationSeconds), requests: requests.length, failed: api.failed + bare.failed };
 }
 
 interface Row extends AutocannonSummary {
@@ -262,13 +296,14 @@ function printResults(rows: Row[], comparisons: Comparison[], sourceCount: numbe
   console.log(`\nHTTP API, ${benchImages} images in ${sourceCount} sources, DynamoDB Local, autocannon ${loadConnections} connections × ${durationSeconds} s (goal p99 ≤ 25 ms, ≥ 1000 req/s)`);
   console.log("read cache 1 s: as deployed, a hot URL is read from DynamoDB once a second; off: every request reads DynamoDB Local");
   const cachedRows = rows.map((r) => ({ request: r.request, "read cache": "1 s", "p50 ms": r.p50, "p99 ms": r.p99, "req/s": r.rps, "KB/resp": r.kbPerResponse, "non-2xx/errors": r.non2xx }));
-  const uncachedRows = comparisons.filter((c) => c.concurrency === loadConnections).map((c) => ({ request: c.request, "read cache": "off", "p50 ms": Math.round(c.api.p50), "p99 ms": Math.round(c.api.p99), "req/s": c.api.rps, "KB/resp": "", "non-2xx/errors": c.failed }));
+  const uncachedRows = comparisons.filter((c) => c.via === "HTTP" && c.concurrency === loadConnections).map((c) => ({ request: c.request, "read cache": "off", "p50 ms": Math.round(c.api.p50), "p99 ms": Math.round(c.api.p99), "req/s": c.api.rps, "KB/resp": "", "non-2xx/errors": c.failed }));
   console.table([...cachedRows, ...uncachedRows].map((r) => ({ ...r, goal: r["p99 ms"] <= 25 && r["req/s"] >= 1000 ? "met" : "missed" })));
   console.log(`\nAPI overhead, read cache off: the API vs the same DynamoDB requests sent bare (low-level SDK client), at the same concurrency,`);
   console.log(`alternating in ${rounds} slices of ${durationSeconds / rounds} s each (goal: API ÷ bare ≤ 1.25 at p50 and p99)`);
   const ms = (value: number) => value.toFixed(1);
   console.table(comparisons.map((c) => ({
     request: c.request,
+    via: c.via,
     concurrency: c.concurrency,
     "DynamoDB requests": c.requests,
     "API p50 ms": ms(c.api.p50),
@@ -307,8 +342,9 @@ export async function run(): Promise<void> {
       rows.push({ request, ...(await driver.ask<AutocannonSummary>({ kind: "autocannon", url, headers, seconds: durationSeconds, connections: loadConnections })) });
     }
     const comparisons: Comparison[] = [];
-    for (const concurrency of comparedConcurrencies) {
-      for (const [request, path] of requests) comparisons.push(await compareWithBare(children, { request, url: `${started.greeting.uncached}${path}`, endpoint, token, concurrency }));
+    const compared = [...comparedConcurrencies.map((concurrency) => ({ via: "HTTP" as const, concurrency })), { via: "handler alone" as const, concurrency: 1 }];
+    for (const { via, concurrency } of compared) {
+      for (const [request, path] of requests) comparisons.push(await compareWithBare(children, { request, url: `${started.greeting.uncached}${path}`, endpoint, token, concurrency, via }));
     }
     printResults(rows, comparisons, sources.length);
   } finally {
