@@ -137,26 +137,28 @@ function encode(state: ReadonlyMap<string, StoredImageState>, tombstonesAfter: s
 
 /** Before a run writes images: until it writes a new digest, this one is not to be trusted. */
 export async function markStateDigestPending(table: Table, sourceId: string, runId: string): Promise<void> {
-  await table.client.send(
-    new UpdateCommand({
-      TableName: table.name,
-      Key: headKey(sourceId),
-      UpdateExpression: "SET #pending = :runId, #kind = :kind",
-      ExpressionAttributeNames: { "#pending": "pendingRunId", "#kind": "kind" },
-      ExpressionAttributeValues: { ":runId": runId, ":kind": "digest" },
-    }),
-  );
+  await updateHead(table, sourceId, { set: "#pending = :runId", names: { "#pending": "pendingRunId" }, values: { ":runId": runId } });
 }
 
 /** Before any writer other than the sync writes an image of the source. */
 export async function invalidateStateDigest(table: Table, sourceId: string): Promise<void> {
+  await updateHead(table, sourceId, { add: "#invalidations :one", names: { "#invalidations": "invalidations" }, values: { ":one": 1 } });
+}
+
+/** Updates the head item (creating it if need be, with its `kind`, which the stream function reads). */
+async function updateHead(
+  table: Table,
+  sourceId: string,
+  update: { set?: string; add?: string; names: Record<string, string>; values: Record<string, unknown> },
+): Promise<void> {
+  const set = ["#kind = :kind", ...(update.set ? [update.set] : [])].join(", ");
   await table.client.send(
     new UpdateCommand({
       TableName: table.name,
       Key: headKey(sourceId),
-      UpdateExpression: "ADD #invalidations :one SET #kind = :kind",
-      ExpressionAttributeNames: { "#invalidations": "invalidations", "#kind": "kind" },
-      ExpressionAttributeValues: { ":one": 1, ":kind": "digest" },
+      UpdateExpression: `${update.add ? `ADD ${update.add} ` : ""}SET ${set}`,
+      ExpressionAttributeNames: { ...update.names, "#kind": "kind" },
+      ExpressionAttributeValues: { ...update.values, ":kind": "digest" },
     }),
   );
 }
