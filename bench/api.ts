@@ -26,12 +26,12 @@ import autocannon from "autocannon";
 import { apiFunction, apiRoutes } from "../packages/core/resources";
 import { benchImages, firstSyncInventory } from "./first-sync";
 
-const durationSeconds = Number(process.env.IMAGESYNC_BENCH_API_SECONDS ?? 8);
+const durationSeconds = Number(process.env.IMAGESYNC_BENCH_API_SECONDS ?? 6);
 /** Load for the absolute figures; the overhead is compared at each concurrency (1: the request alone; 10: under load). */
 const loadConnections = 10;
 const comparedConcurrencies = [1, loadConnections];
 /** API and bare slices alternate this many times per request (durationSeconds split between them). */
-const rounds = 8;
+const rounds = 6;
 const local = { AWS_REGION: "us-east-1", AWS_ACCESS_KEY_ID: "local", AWS_SECRET_ACCESS_KEY: "local" };
 
 /** A DynamoDB request as the handler sent it: the low-level command's name and its marshalled input. */
