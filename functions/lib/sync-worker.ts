@@ -1,8 +1,9 @@
 /**
  * The sync worker, one per provider: SQS batches (of one) from the provider's sync queue, each message one
- * source to sync (packages/sync/fanout.ts). A run's own failures are recorded runs, not errors; a message
- * that cannot be read, or a run that could not even be recorded, is a batch item failure, so SQS delivers
- * it again and, after maxReceiveCount, moves it to the dead-letter queue.
+ * source to sync (packages/sync/fanout.ts). A run's own failures are recorded runs, not errors (a run record
+ * that cannot be written is logged); a message that cannot be read, or a source configuration that cannot
+ * be loaded, is a batch item failure, so SQS delivers it again and, after maxReceiveCount, moves it to the
+ * dead-letter queue.
  */
 import { BatchProcessor, EventType, processPartialResponse } from "@aws-lambda-powertools/batch";
 import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";

@@ -14,7 +14,7 @@ import { providers, type Provider } from "../core/resources";
 import { listRuns, type SyncRun } from "../store/runs";
 import type { Table } from "../store/table";
 import { closeSources, publishProviderMetrics, runOptions, syncSource, updateSourceDirectory } from "./engine";
-import { configuredSources, UnknownSourceError } from "./sources";
+import { configuredSourceIds, configuredSources, UnknownSourceError, type SnapshotSource } from "./sources";
 
 const SourceSyncMessageSchema = z.strictObject({
   provider: z.enum(providers as [Provider, ...Provider[]]),
@@ -30,14 +30,6 @@ export class InvalidSyncMessageError extends Error {
   override readonly name = "InvalidSyncMessageError";
 }
 
-/** The configured source ids of the provider, or the one named (throws naming the known ones when it is not). */
-function sourceIds(provider: Provider, config: ConfigLoader, sourceId: string | undefined): string[] {
-  const ids = (provider === "triton" ? config.tritonSources() : config.coxedgeSources()).map((source) => source.id);
-  if (sourceId === undefined) return ids;
-  if (!ids.includes(sourceId)) throw new UnknownSourceError(`no ${provider} source "${sourceId}" is configured (configured: ${ids.join(", ") || "none"})`);
-  return [sourceId];
-}
-
 /** Enqueues one sync per source (10 per SendMessageBatch); throws when SQS refused any, naming them. */
 export async function enqueueSourceSyncs(
   provider: Provider,
@@ -46,7 +38,7 @@ export async function enqueueSourceSyncs(
   sqs: SQSClient,
 ): Promise<SourceSyncMessage[]> {
   const requestedAt = new Date().toISOString();
-  const messages = sourceIds(provider, config, request.sourceId).map((sourceId) => ({ provider, sourceId, trigger: request.trigger, requestedAt }));
+  const messages = configuredSourceIds(provider, config, request.sourceId).map((sourceId) => ({ provider, sourceId, trigger: request.trigger, requestedAt }));
   await updateSourceDirectory(provider, config);
   const queueUrl = config.syncQueueUrl(provider);
   for (let start = 0; start < messages.length; start += 10) {
@@ -79,9 +71,9 @@ export function parseSourceSyncMessage(provider: Provider, body: string): Source
 
 /** One message: one run of its source (never throws for the run's own failures: they are recorded). */
 export async function syncQueuedSource(message: SourceSyncMessage, deadline: number, config: ConfigLoader): Promise<SyncRun | undefined> {
-  let sources;
+  let source: SnapshotSource;
   try {
-    sources = configuredSources(message.provider, config, message.sourceId);
+    [source] = configuredSources(message.provider, config, message.sourceId) as [SnapshotSource];
   } catch (error) {
     // Removed from the configuration since it was queued: nothing to do.
     if (!(error instanceof UnknownSourceError)) throw error;
@@ -89,11 +81,11 @@ export async function syncQueuedSource(message: SourceSyncMessage, deadline: num
     return undefined;
   }
   try {
-    const [run] = await Promise.all(sources.map((source) => syncSource(source, runOptions(config, { deadline, trigger: message.trigger }))));
-    publishProviderMetrics(run ? [run] : []);
+    const run = await syncSource(source, runOptions(config, { deadline, trigger: message.trigger }));
+    publishProviderMetrics([run]);
     return run;
   } finally {
-    closeSources(sources);
+    closeSources([source]);
   }
 }
 

@@ -103,6 +103,12 @@ export function configuredSources(provider: Provider, config: ConfigLoader, sour
   return pick(config.coxedgeSources(), provider, sourceId).map(coxedgeSource);
 }
 
+/** The ids of the provider's configured sources, or the one named (throws UnknownSourceError like configuredSources). */
+export function configuredSourceIds(provider: Provider, config: ConfigLoader, sourceId?: string): string[] {
+  const sources = provider === "triton" ? config.tritonSources() : config.coxedgeSources();
+  return pick<{ id: string }>(sources, provider, sourceId).map((source) => source.id);
+}
+
 function pick<S extends { id: string }>(sources: S[], provider: Provider, sourceId: string | undefined): S[] {
   if (sourceId === undefined) return sources;
   const chosen = sources.filter((source) => source.id === sourceId);
