@@ -20,7 +20,7 @@
 import { gunzipSync, gzipSync } from "node:zlib";
 import { randomUUID } from "node:crypto";
 import { ConditionalCheckFailedException } from "@aws-sdk/client-dynamodb";
-import { DeleteCommand, PutCommand, QueryCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
+import { DeleteCommand, paginateQuery, PutCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import * as z from "../core/zod";
 import type { StoredImageState } from "./inventory";
 import { fingerprintLength } from "./normalise";
@@ -73,20 +73,16 @@ const headKey = (sourceId: string) => ({ pk: itemKeys.sourcePartition(sourceId),
 /** Reads the head and the current chunks in one strongly consistent Query of the source partition. */
 export async function loadStateDigest(table: Table, sourceId: string): Promise<LoadedDigest> {
   const items: Record<string, unknown>[] = [];
-  let startKey: Record<string, unknown> | undefined;
-  do {
-    const page = await table.client.send(
-      new QueryCommand({
-        TableName: table.name,
-        KeyConditionExpression: "pk = :pk AND begins_with(sk, :digest)",
-        ExpressionAttributeValues: { ":pk": itemKeys.sourcePartition(sourceId), ":digest": itemKeys.stateDigest },
-        ConsistentRead: true,
-        ExclusiveStartKey: startKey,
-      }),
-    );
-    items.push(...(page.Items ?? []));
-    startKey = page.LastEvaluatedKey;
-  } while (startKey);
+  const pages = paginateQuery(
+    { client: table.client },
+    {
+      TableName: table.name,
+      KeyConditionExpression: "pk = :pk AND begins_with(sk, :digest)",
+      ExpressionAttributeValues: { ":pk": itemKeys.sourcePartition(sourceId), ":digest": itemKeys.stateDigest },
+      ConsistentRead: true,
+    },
+  );
+  for await (const page of pages) items.push(...(page.Items ?? []));
   const head = HeadSchema.safeParse(items.find((item) => item.sk === itemKeys.stateDigest) ?? {});
   const invalidations = head.success ? (head.data.invalidations ?? 0) : 0;
   if (!head.success) return { state: undefined, invalidations };
@@ -204,13 +200,17 @@ export async function writeStateDigest(
 /** Deletes the digest chunks `which` selects (old digests', or an unused new one's). */
 async function deleteChunks(table: Table, sourceId: string, which: (sk: string) => boolean): Promise<void> {
   const pk = itemKeys.sourcePartition(sourceId);
-  const { Items = [] } = await table.client.send(
-    new QueryCommand({
+  // Paged: a page stops at 1 MB read, about three chunks, and a chunk left behind would be read by every run.
+  const pages = paginateQuery(
+    { client: table.client },
+    {
       TableName: table.name,
       KeyConditionExpression: "pk = :pk AND begins_with(sk, :chunks)",
       ExpressionAttributeValues: { ":pk": pk, ":chunks": itemKeys.stateDigestChunks },
       ProjectionExpression: "sk",
-    }),
+    },
   );
-  for (const { sk } of Items as { sk: string }[]) if (which(sk)) await table.client.send(new DeleteCommand({ TableName: table.name, Key: { pk, sk } }));
+  const keys: string[] = [];
+  for await (const page of pages) for (const { sk } of (page.Items ?? []) as { sk: string }[]) keys.push(sk);
+  for (const sk of keys) if (which(sk)) await table.client.send(new DeleteCommand({ TableName: table.name, Key: { pk, sk } }));
 }

@@ -1,6 +1,6 @@
 /** The state digest's storage on DynamoDB Local: chunking, replacement, pruning and the conditions that make it untrusted. */
 import { createHash } from "node:crypto";
-import { PutCommand, QueryCommand } from "@aws-sdk/lib-dynamodb";
+import { paginateQuery, PutCommand } from "@aws-sdk/lib-dynamodb";
 import { describe, expect, it } from "vitest";
 import { itemKeys } from "../../packages/store/keys";
 import type { StoredImageState } from "../../packages/store/inventory";
@@ -20,14 +20,18 @@ function state(count: number, removedAt?: (index: number) => string | undefined)
 }
 
 async function chunkKeys(sourceId: string): Promise<string[]> {
-  const { Items = [] } = await testTable.table.client.send(
-    new QueryCommand({
+  const keys: string[] = [];
+  // Paged: a Query page stops at 1 MB read, about three chunks.
+  const pages = paginateQuery(
+    { client: testTable.table.client },
+    {
       TableName: testTable.table.name,
       KeyConditionExpression: "pk = :pk AND begins_with(sk, :chunks)",
       ExpressionAttributeValues: { ":pk": itemKeys.sourcePartition(sourceId), ":chunks": itemKeys.stateDigestChunks },
-    }),
+    },
   );
-  return Items.map((item) => item.sk as string);
+  for await (const page of pages) keys.push(...(page.Items ?? []).map((item) => item.sk as string));
+  return keys;
 }
 
 const write = (sourceId: string, images: Map<string, StoredImageState>, invalidations = 0, tombstonesAfter = "2000-01-01T00:00:00.000Z") =>
@@ -51,6 +55,16 @@ describe("state digest storage", () => {
     expect(second).toHaveLength(1);
     expect(first).not.toContain(second[0]);
   });
+
+  it("deletes every old chunk when the old digest spans more than one Query page (1 MB)", async () => {
+    expect(await write("huge", state(150_000))).toBe(true);
+    const first = await chunkKeys("huge");
+    expect(first.length).toBeGreaterThan(3);
+    expect(await write("huge", state(10))).toBe(true);
+    const second = await chunkKeys("huge");
+    expect(second).toHaveLength(1);
+    expect(first).not.toContain(second[0]);
+  }, 60_000);
 
   it("leaves out tombstones older than the retention", async () => {
     await write("pruned", state(4, (index) => ["2026-01-01T00:00:00.000Z", "2026-03-01T00:00:00.000Z"][index]), 0, "2026-02-01T00:00:00.000Z");
