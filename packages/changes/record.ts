@@ -13,8 +13,8 @@ export function imageChange(id: string, before: ImageItem | undefined, after: Im
   if (!after) return undefined;
   const kind = changeKind(before, after);
   if (!kind) return undefined;
-  const view = diffDocuments(viewOf(before), viewOf(after), "view");
-  const raw = diffDocuments(before?.raw ?? {}, after.raw, "raw");
+  // An added image is all new and a removed one unchanged: the inventory holds its document, so no field list.
+  const diffs = kind === "added" || kind === "removed" ? [] : [diffDocuments(viewOf(before), viewOf(after), "view"), diffDocuments(before?.raw ?? {}, after.raw, "raw")];
   return {
     id,
     at: after.lastChangedAt,
@@ -24,9 +24,8 @@ export function imageChange(id: string, before: ImageItem | undefined, after: Im
     upstreamId: after.upstreamId,
     name: after.name,
     version: after.version,
-    // An added image is all new and a removed one unchanged: the inventory holds its document.
-    fields: kind === "added" || kind === "removed" ? [] : [...view.changes, ...raw.changes],
-    ...(view.truncated || raw.truncated ? { fieldsTruncated: true } : {}),
+    fields: diffs.flatMap((diff) => diff.changes),
+    ...(diffs.some((diff) => diff.truncated) ? { fieldsTruncated: true } : {}),
     ...(before ? { hashBefore: before.contentHash } : {}),
     hashAfter: after.contentHash,
     ...(after.cause ? { cause: after.cause } : {}),

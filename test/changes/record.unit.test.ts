@@ -26,6 +26,16 @@ describe("imageChange", () => {
     expect(change?.hashBefore).toBeUndefined();
   });
 
+  it("an added or removed image with a wide document says no field list was cut short, since none is kept", () => {
+    const wide = Object.fromEntries(Array.from({ length: 500 }, (_, index) => [`k${index}`, index]));
+    const added = imageChange("e1w", undefined, image({ raw: { uuid: "a1", ...wide } }));
+    expect(added).toMatchObject({ kind: "added", fields: [] });
+    expect(added?.fieldsTruncated).toBeUndefined();
+    const removed = imageChange("e3w", image({ raw: { uuid: "a1", ...wide } }), image({ raw: { uuid: "a1", ...wide }, removedAt: "2026-02-01T00:00:00.000Z" }));
+    expect(removed).toMatchObject({ kind: "removed", fields: [] });
+    expect(removed?.fieldsTruncated).toBeUndefined();
+  });
+
   it("a new content hash is a change, with the changed paths of the view and the raw document, old and new", () => {
     const after = image({
       description: "new", contentHash: "h2", lastChangedAt: "2026-02-01T00:00:00.000Z", cause: "job:j1",
