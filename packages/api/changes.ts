@@ -3,10 +3,10 @@ import * as z from "../core/zod";
 import type { ChangeRecord } from "../store/changes";
 import type { Provider } from "../core/resources";
 import { imageHistory, listChanges, type ChangePosition } from "../store/changes";
-import { listLatestRuns } from "../store/runs";
 import { configuredTable } from "../store/table";
 import type { ApiContext } from "./route";
 import { defineRoute } from "./route";
+import { syncedSources } from "./synced-sources";
 import { ChangeListQuerySchema, ChangeListSchema, changeView, HistoryPathSchema, HistoryQuerySchema, type ChangeList } from "./schemas";
 
 const ChangePositionSchema = z.strictObject({ before: z.string().check(z.minLength(1)) });
@@ -45,7 +45,7 @@ export async function historyResponse(
   const table = configuredTable(config);
   const scope = `GET /images/${provider}/${upstreamId}/history ${query.source ?? ""}`;
   const cursor = query.cursor === undefined ? undefined : cursors.decode(query.cursor, scope, ChangePositionSchema);
-  const sourceIds = query.source ? [query.source] : (await listLatestRuns(table)).filter((run) => run.provider === provider).map((run) => run.sourceId);
+  const sourceIds = query.source ? [query.source] : [...(await syncedSources(table)).values()].filter((run) => run.provider === provider).map((run) => run.sourceId);
   const pages = await Promise.all(sourceIds.map((sourceId) => imageHistory(table, { provider, sourceId, upstreamId }, { limit: query.limit, cursor })));
   const merged = pages.flatMap((page) => page.changes).toSorted((a, b) => sortKey(b).localeCompare(sortKey(a))).slice(0, query.limit);
   const more = pages.some((page) => page.cursor) || pages.reduce((count, page) => count + page.changes.length, 0) > merged.length;

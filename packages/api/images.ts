@@ -3,10 +3,9 @@ import * as z from "../core/zod";
 import type { Provider } from "../core/resources";
 import { effectiveLastSeenAt, type ImageItem } from "../store/inventory";
 import { getImages, listImages, type ImageFilter, type ImageSummaryItem } from "../store/inventory-queries";
-import { listLatestRuns, type LatestRun } from "../store/runs";
-import { configuredTable, type Table } from "../store/table";
-import { TtlCache } from "./cache";
+import { configuredTable } from "../store/table";
 import { historyResponse } from "./changes";
+import { syncedSources, type Sources } from "./synced-sources";
 import { ApiProblem, invalidParam } from "./problem";
 import { defineRoute } from "./route";
 import {
@@ -63,25 +62,6 @@ function toFilter(query: ListQuery): ImageFilter {
     state: state === "present" || state === "removed" || state === "all" ? undefined : state,
     ...(tagKeys.length ? { tags } : {}),
   };
-}
-
-/** Every source that has synced, by id: its last good snapshot also proves its live images were seen then. */
-type Sources = Map<string, LatestRun>;
-
-/**
- * Reused for a second like other inventory reads (sources change when a sync finishes, every few minutes);
- * the shared promise also makes concurrent requests wait for one read instead of each making their own.
- */
-const sourcesCache = new TtlCache<Promise<Sources>>(1000, 100);
-
-function syncedSources(table: Table): Promise<Sources> {
-  let sources = sourcesCache.get(table.name);
-  if (!sources) {
-    sources = listLatestRuns(table).then((runs) => new Map(runs.map((run) => [run.sourceId, run])));
-    sourcesCache.set(table.name, sources);
-    sources.catch(() => sourcesCache.delete(table.name));
-  }
-  return sources;
 }
 
 /** Picks the summary fields (items also carry their keys); undefined ones vanish from the JSON. */
