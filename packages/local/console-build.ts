@@ -39,8 +39,11 @@ function copyHashed(file: string, dir: string): string {
   return name;
 }
 
-/** Builds into `outdir` (replacing it whole, so a reader never sees half a build). */
-export async function buildConsole(outdir = consoleBuildDir): Promise<void> {
+/**
+ * Builds into `outdir` (replacing it whole, so a reader never sees half a build). `hash` is of the sources as
+ * they were when the build began, so a file edited meanwhile makes the build stale, not falsely current.
+ */
+export async function buildConsole(outdir = consoleBuildDir, hash = sourceHash()): Promise<void> {
   const staging = `${outdir}.${randomBytes(4).toString("hex")}.tmp`;
   const assets = join(staging, "assets");
   try {
@@ -61,7 +64,7 @@ export async function buildConsole(outdir = consoleBuildDir): Promise<void> {
     const names = { SCRIPT: basename(script[0]), STYLE: basename(script[1].cssBundle), ICON: copyHashed(join(sourceDir, "icon.svg"), assets) };
     const html = readFileSync(join(sourceDir, "index.html"), "utf8").replace(/%(SCRIPT|STYLE|ICON)%/g, (_, name: keyof typeof names) => assetPath(names[name]));
     writeFileSync(join(staging, "index.html"), html);
-    writeFileSync(join(staging, "build.json"), JSON.stringify({ sourceHash: sourceHash(), assets: readdirSync(assets) }));
+    writeFileSync(join(staging, "build.json"), JSON.stringify({ sourceHash: hash, assets: readdirSync(assets) }));
     rmSync(outdir, { recursive: true, force: true });
     try {
       renameSync(staging, outdir);
@@ -77,9 +80,10 @@ export async function buildConsole(outdir = consoleBuildDir): Promise<void> {
 /** Builds the console when `outdir` has no build of the current sources; says whether it built. */
 export async function ensureConsoleBuilt(outdir = consoleBuildDir): Promise<boolean> {
   const manifest = join(outdir, "build.json");
-  if (existsSync(manifest) && (JSON.parse(readFileSync(manifest, "utf8")) as { sourceHash?: string }).sourceHash === sourceHash()) return false;
+  const hash = sourceHash();
+  if (existsSync(manifest) && (JSON.parse(readFileSync(manifest, "utf8")) as { sourceHash?: string }).sourceHash === hash) return false;
   mkdirSync(join(outdir, ".."), { recursive: true });
-  await buildConsole(outdir);
+  await buildConsole(outdir, hash);
   return true;
 }
 

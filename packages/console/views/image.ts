@@ -1,10 +1,9 @@
 /** One image: the common fields, where it is seen, the raw upstream document, and its change history. */
 import { get, imagePath, pageQuery } from "../api";
 import { h, replace, table, type Child } from "../dom";
-import { href } from "../router";
 import type { Change, ImageDetail, Page } from "../types";
 import { heading, type ViewContext } from "../view";
-import { badge, causeText, cursorPager, fieldChanges, when } from "../widgets";
+import { badge, causeText, cursorPager, fieldChanges, imageLink, when } from "../widgets";
 import { jsonTree } from "./json-tree";
 
 function facts(image: ImageDetail): HTMLElement {
@@ -34,7 +33,7 @@ function seenIn(image: ImageDetail): HTMLElement {
     h(
       "li",
       {},
-      entry.source === image.source ? h("strong", {}, entry.source, " (shown)") : h("a", { href: href(["images", image.provider, ...image.id.split("/")], { source: entry.source }) }, entry.source),
+      entry.source === image.source ? h("strong", {}, entry.source, " (shown)") : imageLink(image.provider, image.id, entry.source, entry.source),
       entry.removedAt ? [" — removed ", when(entry.removedAt)] : " — present",
     );
   return h("section", { "aria-labelledby": "seen-in" }, h("h2", { id: "seen-in" }, "Seen in"), h("ul", {}, image.seenIn.map(sighting)));
