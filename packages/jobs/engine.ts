@@ -27,7 +27,6 @@ import { tritonClientFor, type TritonClient } from "../providers/triton/client";
 import { markImageRemoved, upsertImage } from "../store/inventory";
 import { itemKeys } from "../store/keys";
 import { createJob, getJob, isTerminal, saveJob, type JobError } from "../store/jobs";
-import { invalidateStateDigest } from "../store/state-digest";
 import { continuationDelaySeconds, maxSqsDelaySeconds } from "./backoff";
 import { enqueue, type JobsContext } from "./context";
 import { coxedgeOperations } from "./coxedge";
@@ -224,8 +223,6 @@ export class JobWorker {
   async #refresh(jobId: string, request: JobRequest, refresh: InventoryRefresh, observedAt: Date): Promise<void> {
     const { table } = this.#context;
     const sourceId = refresh.kind === "upsert" ? (refresh.sourceId ?? request.source) : request.source;
-    // First, so no sync trusts its state digest of this source once the image may have changed.
-    await invalidateStateDigest(table, sourceId);
     if (refresh.kind === "upsert") {
       await upsertImage(table, { ...refresh.document, sourceId, observedAt, cause: `job:${jobId}` });
     } else {

@@ -17,6 +17,7 @@ import { pacer } from "../core/pace";
 import type { Provider } from "../core/resources";
 import { updateExpression } from "./expressions";
 import { imageViewFields, normaliseImage, type ImageView, type NormalisedImage, type UpstreamDocument } from "./normalise";
+import { invalidateStateDigest, type StoredImageState } from "./state-digest";
 import { expiresAfterDays, type Table } from "./table";
 
 export interface SourceRef {
@@ -51,15 +52,6 @@ export interface ImageItem extends ImageView, ImageKey {
   removedAt?: string;
   /** Epoch seconds: DynamoDB's TTL deletes the tombstone after the retention. */
   expiresAt?: number;
-}
-
-/** What the sync compares against: the projection one Query of the source's partition returns. */
-export interface StoredImageState {
-  contentHash: string;
-  lastSeenAt: string;
-  removedAt?: string;
-  /** The listed document's fingerprint (store/normalise.ts), kept only in the state digest. */
-  fingerprint?: string;
 }
 
 export type ImageChange =
@@ -262,7 +254,8 @@ export type UpsertOutcome = "added" | "changed" | "revived" | "unchanged" | "sup
 
 /**
  * Refreshes one image from an upstream document read at `observedAt` (e.g. a job's GetImage), with the
- * same normalisation, hash and rules as a sync: an unchanged image costs one read and no write.
+ * same normalisation, hash and rules as a sync: an unchanged image costs one read and no write. Like every
+ * write outside a sync run, it first invalidates the source's state digest (store/state-digest.ts).
  */
 export async function upsertImage(
   table: Table,
@@ -270,6 +263,8 @@ export async function upsertImage(
 ): Promise<UpsertOutcome> {
   const image = normaliseImage(input);
   const key: ImageKey = { provider: input.provider, sourceId: input.sourceId, upstreamId: image.upstreamId };
+  // First: no sync may trust its state digest of this source once the image may have changed.
+  await invalidateStateDigest(table, input.sourceId);
   const { Item: stored } = await table.client.send(
     new GetCommand({
       TableName: table.name,
@@ -293,6 +288,7 @@ export async function markImageRemoved(
   input: ImageKey & { observedAt: Date; retentionDays: number; cause: WriteCause },
 ): Promise<"removed" | "skipped"> {
   const { observedAt, retentionDays, cause, ...key } = input;
+  await invalidateStateDigest(table, key.sourceId);
   const result = await writeTombstone(table, key, { observedAt: observedAt.toISOString(), retentionDays, cause });
   return result === "written" ? "removed" : "skipped";
 }

@@ -7,7 +7,8 @@
  * digest unusable, each recorded on its head item:
  * - a run that writes images marks the head `pendingRunId` first and clears it only when every write landed
  *   as planned, so a run that failed or crashed half way leaves it marked;
- * - every writer other than the sync (a job refreshing an image) bumps `invalidations` *before* it writes,
+ * - every write other than the sync's (store/inventory.ts upsertImage and markImageRemoved, which jobs use)
+ *   bumps `invalidations` *before* it writes,
  *   and a digest is usable only while `invalidations` equals the count it was built with;
  * - a new digest is written only on the condition that `invalidations` did not move while its run ran, and
  *   only by a run holding the source's lease.
@@ -22,10 +23,18 @@ import { randomUUID } from "node:crypto";
 import { ConditionalCheckFailedException } from "@aws-sdk/client-dynamodb";
 import { DeleteCommand, paginateQuery, PutCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import * as z from "../core/zod";
-import type { StoredImageState } from "./inventory";
 import { fingerprintLength } from "./normalise";
 import { itemKeys } from "./keys";
 import type { Table } from "./table";
+
+/** What a sync compares a listed image with: from the image partition (store/inventory.ts readSourceState) or this digest. */
+export interface StoredImageState {
+  contentHash: string;
+  lastSeenAt: string;
+  removedAt?: string;
+  /** The listed document's fingerprint (store/normalise.ts), kept only in the state digest. */
+  fingerprint?: string;
+}
 
 /** Hash characters kept per image: 96 bits of the SHA-256, far beyond any chance of two contents colliding. */
 export const digestHashLength = 16;

@@ -2,7 +2,7 @@
  * A source's image counts once a listing is applied, recorded on its run and LATEST item so that
  * `GET /images/counts` reads one item per source instead of the inventory.
  */
-import type { StoredImageState } from "../store/inventory";
+import type { StoredImageState } from "../store/state-digest";
 import type { CommonState, NormalisedImage } from "../store/normalise";
 import type { InventoryCounts, RunCounts } from "../store/runs";
 

@@ -5,7 +5,8 @@
 import { sameContent } from "../store/state-digest";
 import { Buffer } from "node:buffer";
 import { createHash } from "node:crypto";
-import type { ImageChange, StoredImageState } from "../store/inventory";
+import type { ImageChange } from "../store/inventory";
+import type { StoredImageState } from "../store/state-digest";
 import type { NormalisedImage } from "../store/normalise";
 import { emptyCounts, type RunCounts } from "../store/runs";
 

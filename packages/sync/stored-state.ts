@@ -3,10 +3,10 @@
  * else every image item of the source (store/state-digest.ts says when and why). After the writes, a run
  * whose every write landed as planned leaves a fresh digest of the partition behind.
  */
-import type { ChangeReport, ImageChange, StoredImageState } from "../store/inventory";
+import type { ChangeReport, ImageChange } from "../store/inventory";
 import type { NormalisedImage } from "../store/normalise";
 import { readSourceState, type SourceRef } from "../store/inventory";
-import { loadStateDigest, markStateDigestPending, writeStateDigest } from "../store/state-digest";
+import { loadStateDigest, markStateDigestPending, writeStateDigest, type StoredImageState } from "../store/state-digest";
 import type { Table } from "../store/table";
 
 export interface StoredState {

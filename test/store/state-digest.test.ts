@@ -3,8 +3,7 @@ import { createHash } from "node:crypto";
 import { paginateQuery, PutCommand } from "@aws-sdk/lib-dynamodb";
 import { describe, expect, it } from "vitest";
 import { itemKeys } from "../../packages/store/keys";
-import type { StoredImageState } from "../../packages/store/inventory";
-import { invalidateStateDigest, loadStateDigest, markStateDigestPending, sameContent, writeStateDigest } from "../../packages/store/state-digest";
+import { invalidateStateDigest, loadStateDigest, markStateDigestPending, sameContent, writeStateDigest, type StoredImageState } from "../../packages/store/state-digest";
 import { tableForThisFile } from "../support/stack";
 
 const testTable = tableForThisFile();

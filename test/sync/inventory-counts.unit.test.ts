@@ -1,6 +1,6 @@
 /** The counts a sync records per source: listed images by state, and the tombstones kept and made. */
 import { describe, expect, it } from "vitest";
-import type { StoredImageState } from "../../packages/store/inventory";
+import type { StoredImageState } from "../../packages/store/state-digest";
 import type { CommonState, NormalisedImage } from "../../packages/store/normalise";
 import { inventoryCounts } from "../../packages/sync/inventory-counts";
 

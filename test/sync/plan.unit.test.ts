@@ -4,7 +4,8 @@
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import type { ImageChange, StoredImageState } from "../../packages/store/inventory";
+import type { ImageChange } from "../../packages/store/inventory";
+import type { StoredImageState } from "../../packages/store/state-digest";
 import type { NormalisedImage } from "../../packages/store/normalise";
 import { guardRemovals, planChanges, SnapshotValidationError, validateSnapshot } from "../../packages/sync/plan";
 

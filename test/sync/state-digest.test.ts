@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { dynamoClient } from "../../packages/core/aws";
 import { upsertImage } from "../../packages/store/inventory";
-import { invalidateStateDigest, loadStateDigest, writeStateDigest } from "../../packages/store/state-digest";
+import { loadStateDigest, writeStateDigest } from "../../packages/store/state-digest";
 import { startHarness, type Harness } from "./harness";
 
 let h: Harness;
@@ -79,11 +79,10 @@ describe("state digest", () => {
     for (const id of upstream.keys()) expect(rewritten.state?.get(id)?.fingerprint, id).toBe(digest.state?.get(id)?.fingerprint);
   });
 
-  it("after a job rewrote an image (and invalidated the digest), the next sync reads the partition and restores the listing", async () => {
+  it("after a job rewrote an image (the store's write invalidates the digest), the next sync reads the partition and restores the listing", async () => {
     const image = ownImage(1);
     const listed = (await h.upstream("triton")).get(image.uuid)!;
-    // What the job worker does (jobs/engine.ts #refresh): invalidate first, then write what it read.
-    await invalidateStateDigest(h.table, h.tritonSourceId);
+    // What the job worker does (jobs/engine.ts #refresh): write what it read; upsertImage invalidates first.
     await upsertImage(h.table, { provider: "triton", image: { ...listed, description: "as a job saw it" } as never, sourceId: h.tritonSourceId, observedAt: new Date(), cause: "job:test" });
     // Upstream never changed: a trusted stale digest would call the image unchanged and keep the job's copy.
     const next = await syncTriton();
