@@ -4,7 +4,7 @@
  * feed (the listing index, one partition per day and shard, merged newest first).
  */
 import { ConditionalCheckFailedException } from "@aws-sdk/client-dynamodb";
-import { PutCommand, QueryCommand } from "@aws-sdk/lib-dynamodb";
+import { paginateQuery, PutCommand, QueryCommand } from "@aws-sdk/lib-dynamodb";
 import { createHash } from "node:crypto";
 import type { Provider } from "../core/resources";
 import { changeFeedShards, itemKeys, listingIndex } from "./keys";
@@ -143,25 +143,24 @@ async function readFeedShard(table: Table, partition: string, filter: ChangeFilt
     values[`:${attribute}`] = value;
     clauses.push(`#${attribute} = :${attribute}`);
   }
-  let startKey: Record<string, unknown> | undefined;
-  do {
-    const result = await table.client.send(
-      new QueryCommand({
-        TableName: table.name,
-        IndexName: listingIndex.name,
-        KeyConditionExpression: "#pk = :pk AND #sk BETWEEN :since AND :upper",
-        ...(clauses.length ? { FilterExpression: clauses.join(" AND ") } : {}),
-        ExpressionAttributeNames: names,
-        ExpressionAttributeValues: values,
-        ScanIndexForward: false,
-        Limit: Math.max(limit, 25),
-        ExclusiveStartKey: startKey,
-      }),
-    );
+  const pages = paginateQuery(
+    { client: table.client, pageSize: Math.max(limit, 25) },
+    {
+      TableName: table.name,
+      IndexName: listingIndex.name,
+      KeyConditionExpression: "#pk = :pk AND #sk BETWEEN :since AND :upper",
+      ...(clauses.length ? { FilterExpression: clauses.join(" AND ") } : {}),
+      ExpressionAttributeNames: names,
+      ExpressionAttributeValues: values,
+      ScanIndexForward: false,
+    },
+  );
+  // Pages are read only while the shard's share of the page is short.
+  for await (const page of pages) {
     // BETWEEN includes `upper`, which is the cursor's own record or the exclusive `until`.
-    records.push(...(result.Items ?? []).map(toRecord).filter((record) => sortKey(record) < upper));
-    startKey = result.LastEvaluatedKey;
-  } while (startKey && records.length < limit);
+    records.push(...(page.Items ?? []).map(toRecord).filter((record) => sortKey(record) < upper));
+    if (records.length >= limit) break;
+  }
   return records.slice(0, limit);
 }
 

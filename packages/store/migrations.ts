@@ -10,7 +10,7 @@
  * valid. Writes are paced: every one also deletes from the `IMAGES` partition, which takes ~1,000 a second.
  */
 import { ConditionalCheckFailedException } from "@aws-sdk/client-dynamodb";
-import { QueryCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
+import { paginateQuery, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import pLimit from "p-limit";
 import { pacer } from "../core/pace";
 import type { Provider } from "../core/resources";
@@ -50,33 +50,30 @@ export async function migrateImageIndexKeys(
   do {
     movedBefore = progress.moved;
     progress.failures = [];
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const page = await readLegacyImages(table, startKey);
-      progress.found += page.images.length;
-      if (!options.dryRun) await Promise.all(page.images.map((image) => limit(() => pace().then(() => moveImage(table, image, progress)))));
+    for await (const page of legacyImagePages(table)) {
+      const images = (page.Items ?? []) as LegacyImage[];
+      progress.found += images.length;
+      if (!options.dryRun) await Promise.all(images.map((image) => limit(() => pace().then(() => moveImage(table, image, progress)))));
       options.onProgress?.(progress);
-      startKey = page.next;
-    } while (startKey);
+    }
     // A write during the pass (an old deployment still running) may have put an image back under `IMAGES`.
   } while (!options.dryRun && progress.moved > movedBefore);
   return progress;
 }
 
-async function readLegacyImages(table: Table, startKey: Record<string, unknown> | undefined): Promise<{ images: LegacyImage[]; next?: Record<string, unknown> }> {
-  const result = await table.client.send(
-    new QueryCommand({
+/** The images still under the old gsi1 key, 500 a page (the next page is read once this one is moved). */
+function legacyImagePages(table: Table) {
+  return paginateQuery(
+    { client: table.client, pageSize: 500 },
+    {
       TableName: table.name,
       IndexName: listingIndex.name,
       KeyConditionExpression: "#gsi1pk = :legacy",
       ProjectionExpression: "pk, sk, provider, sourceId, upstreamId, os",
       ExpressionAttributeNames: { "#gsi1pk": listingIndex.pk },
       ExpressionAttributeValues: { ":legacy": itemKeys.legacyAllImages },
-      ExclusiveStartKey: startKey,
-      Limit: 500,
-    }),
+    },
   );
-  return { images: (result.Items ?? []) as LegacyImage[], next: result.LastEvaluatedKey };
 }
 
 async function moveImage(table: Table, image: LegacyImage, progress: IndexKeyMigration): Promise<void> {
