@@ -39,21 +39,20 @@ export function changesContext(config: ConfigLoader): ChangesContext {
 type StreamImage = NonNullable<NonNullable<DynamoDBRecord["dynamodb"]>["NewImage"]>;
 
 /** What a change record is made of; anything else in an image item is carried along unread. */
-const nonEmpty = () => z.string().check(z.minLength(1));
 const ImageItemSchema = z.looseObject({
   provider: z.enum(providers),
-  sourceId: nonEmpty(),
-  upstreamId: nonEmpty(),
+  sourceId: z.nonEmptyString(),
+  upstreamId: z.nonEmptyString(),
   name: z.string(),
   version: z.string(),
-  contentHash: nonEmpty(),
-  lastChangedAt: nonEmpty(),
+  contentHash: z.nonEmptyString(),
+  lastChangedAt: z.nonEmptyString(),
   raw: z.record(z.string(), z.unknown()),
   removedAt: z.optional(z.string()),
 });
 /** Items that are not changes: run records, LATEST items, the source directory, state digests, change records, job steps. */
 const knownKinds = new Set(["run", "source", "directory", "digest", "change", "job", "idempotency"]);
-const JobItemSchema = z.looseObject({ jobId: nonEmpty(), state: nonEmpty(), updatedAt: nonEmpty() });
+const JobItemSchema = z.looseObject({ jobId: z.nonEmptyString(), state: z.nonEmptyString(), updatedAt: z.nonEmptyString() });
 
 /** Handles one stream record; throws only when a write or publish failed, so the record is retried. */
 export async function processStreamRecord(record: DynamoDBRecord, context: ChangesContext): Promise<void> {

@@ -41,7 +41,6 @@ const clientTuning = {
   concurrency: integer(1, 64, 4),
 };
 
-const nonEmpty = () => z.string().check(z.minLength(1));
 
 export const TritonSourceSchema = z.pipe(
   z
@@ -49,13 +48,13 @@ export const TritonSourceSchema = z.pipe(
       id: z.optional(sourceId("triton")),
       datacenter: z.string().check(z.regex(/^[a-z0-9][a-z0-9-]*$/, "must be a datacenter name like us-east-1")),
       url: z.url({ protocol: /^https?$/ }),
-      account: nonEmpty(),
+      account: z.nonEmptyString(),
       /** RBAC sub-user login; signs as /account/users/user/keys/fp. */
-      user: z.optional(nonEmpty()),
+      user: z.optional(z.nonEmptyString()),
       /** MD5 fingerprint of the key; derived from the private key when absent. */
-      keyId: z.optional(nonEmpty()),
-      privateKey: z.optional(nonEmpty()),
-      privateKeyPath: z.optional(nonEmpty()),
+      keyId: z.optional(z.nonEmptyString()),
+      privateKey: z.optional(z.nonEmptyString()),
+      privateKeyPath: z.optional(z.nonEmptyString()),
       ...clientTuning,
     })
     .check(
@@ -78,8 +77,8 @@ export const CoxEdgeSourceSchema = z.pipe(
     baseUrl: z._default(z.url({ protocol: /^https?$/ }), "https://portal.coxedge.com/api/v2"),
     service: z._default(z.string().check(z.regex(/^[a-z0-9-]+$/)), "edge-services"),
     environment: z.string().check(z.regex(/^[A-Za-z0-9_-]+$/)),
-    apiKey: nonEmpty(),
-    organizationId: z.optional(nonEmpty()),
+    apiKey: z.nonEmptyString(),
+    organizationId: z.optional(z.nonEmptyString()),
     ...clientTuning,
   }),
   z.transform((s) => ({ ...s, id: s.id ?? `coxedge-${s.service}-${s.environment}`.toLowerCase() })),

@@ -5,9 +5,12 @@
  * rejections, upstream responses). Import it as `import * as z from "../core/zod"`: a namespace import is
  * what lets esbuild drop the functions a bundle does not call.
  */
-import { config } from "zod/mini";
+import * as z from "zod/mini";
 import { en } from "zod/locales";
 
-config(en());
+z.config(en());
 
 export * from "zod/mini";
+
+/** A string with at least one character: the most common field rule. */
+export const nonEmptyString = () => z.string().check(z.minLength(1));

@@ -10,13 +10,12 @@ export const imageStatuses = ["READY", "PENDING", "PROCESSING", "FAILED", "IMAGE
 export const ImageStatusSchema = z.enum(imageStatuses);
 export type ImageStatus = z.infer<typeof ImageStatusSchema>;
 
-const nonEmpty = () => z.string().check(z.minLength(1));
 
 export const CoxEdgeImageSchema = z.looseObject({
-  id: nonEmpty(),
-  stackId: nonEmpty(),
-  family: nonEmpty(),
-  tag: nonEmpty(),
+  id: z.nonEmptyString(),
+  stackId: z.nonEmptyString(),
+  family: z.nonEmptyString(),
+  tag: z.nonEmptyString(),
   slug: z.string(),
   createdAt: z.iso.datetime({ offset: true }),
   description: z.string(),
@@ -46,8 +45,8 @@ export type KnownTaskStatus = (typeof taskStatuses)[number];
 
 /** What create and delete answer: the task to poll (its status may already be final). */
 export const TaskStartedResponseSchema = z.object({
-  taskId: nonEmpty(),
-  taskStatus: nonEmpty(),
+  taskId: z.nonEmptyString(),
+  taskStatus: z.nonEmptyString(),
 });
 export type TaskStarted = z.infer<typeof TaskStartedResponseSchema>;
 
@@ -55,14 +54,14 @@ export type TaskStarted = z.infer<typeof TaskStartedResponseSchema>;
 const lenient = <T extends z.ZodMiniType>(schema: T) => z.catch(z.optional(schema), undefined);
 
 const TaskSchema = z.object({
-  id: nonEmpty(),
-  status: nonEmpty(),
+  id: z.nonEmptyString(),
+  status: z.nonEmptyString(),
   created: z.optional(z.string()),
   /**
    * Depends on the operation (`result.id` in the terraform client, `result.workloadId` in the cluster-api
    * one); only a string `id` is read, the rest is kept as is, and a null or odd `result` reads as absent.
    */
-  result: lenient(z.looseObject({ id: lenient(nonEmpty()) })),
+  result: lenient(z.looseObject({ id: lenient(z.nonEmptyString()) })),
 });
 /** A task, whichever form it came in. */
 export type CoxEdgeTask = z.infer<typeof TaskSchema>;
