@@ -5,7 +5,7 @@
  */
 import type { ChangeKind, ChangeRecord } from "../store/changes";
 import type { ImageItem } from "../store/inventory";
-import { imageViewFields } from "../store/normalise";
+import { viewFieldsOf } from "../store/normalise";
 import { diffDocuments } from "./diff";
 
 /** The change a write made, or undefined when it changed nothing upstream-visible (or was a TTL deletion). */
@@ -41,5 +41,5 @@ function changeKind(before: ImageItem | undefined, after: ImageItem): ChangeKind
 }
 
 function viewOf(item: ImageItem | undefined): Record<string, unknown> {
-  return item ? Object.fromEntries(imageViewFields.map((field) => [field, item[field]])) : {};
+  return item ? viewFieldsOf(item) : {};
 }

@@ -16,7 +16,7 @@ import pLimit from "p-limit";
 import { pacer } from "../core/pace";
 import type { Provider } from "../core/resources";
 import { updateExpression } from "./expressions";
-import { imageViewFields, normaliseImage, type ImageView, type NormalisedImage, type UpstreamDocument } from "./normalise";
+import { normaliseImage, viewFieldsOf, type ImageView, type NormalisedImage, type UpstreamDocument } from "./normalise";
 import { invalidateStateDigest, type StoredImageState } from "./state-digest";
 import { expiresAfterDays, type Table } from "./table";
 
@@ -135,7 +135,7 @@ export async function writeImageContent(
   cause: WriteCause,
 ): Promise<WriteResult> {
   const key: ImageKey = { provider: image.provider, sourceId, upstreamId: image.upstreamId };
-  const view = Object.fromEntries(imageViewFields.map((field) => [field, image.view[field]]));
+  const view = viewFieldsOf(image.view);
   const update = updateExpression({
     set: {
       kind: "image",

@@ -46,6 +46,11 @@ export const imageViewFields = [
   "createdAt", "publishedAt", "requirements", "tags", "files",
 ] as const satisfies readonly (keyof ImageView)[];
 
+/** Every view attribute of `source` (a view, or an item that carries one), absent ones as undefined. */
+export function viewFieldsOf(source: Partial<ImageView>): Record<(typeof imageViewFields)[number], unknown> {
+  return Object.fromEntries(imageViewFields.map((field) => [field, source[field]])) as Record<(typeof imageViewFields)[number], unknown>;
+}
+
 /** A validated upstream document, tagged with the provider it came from. */
 export type UpstreamDocument = { provider: "triton"; image: TritonImage } | { provider: "coxedge"; image: CoxEdgeImage };
 
