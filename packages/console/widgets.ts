@@ -1,6 +1,6 @@
 /** Small pieces several views share: times, state badges, links, pagers and API problems. */
 import { ApiError } from "./api";
-import { alertBox, h, liveStatus, type Child } from "./dom";
+import { alertBox, field, h, liveStatus, select, type Child } from "./dom";
 import type { Change, Page } from "./types";
 import { ago, brief, localTime } from "./format";
 import { href } from "./router";
@@ -16,6 +16,10 @@ export const badge = (state: string) => h("span", { class: `badge badge-${state.
 
 export const imageLink = (provider: string, id: string, text: string, source?: string) =>
   h("a", { href: href(["images", provider, ...id.split("/")], { source }) }, text);
+
+/** The provider filter every list offers: any, Triton or Cox Edge. */
+export const providerFilter = (value: string | null) =>
+  field("Provider", select("provider", [["", "any"], ["triton", "Triton"], ["coxedge", "Cox Edge"]], value));
 
 export const jobLink = (jobId: string) => h("a", { href: href(["jobs", jobId]) }, jobId);
 

@@ -4,7 +4,7 @@ import { field, h, replace, select, table } from "../dom";
 import { navigate } from "../router";
 import type { Change, Page } from "../types";
 import { heading, type ViewContext } from "../view";
-import { badge, causeText, cursorPager, fieldChanges, imageLink, when } from "../widgets";
+import { badge, causeText, cursorPager, fieldChanges, imageLink, providerFilter, when } from "../widgets";
 
 const kinds = ["added", "changed", "removed", "revived"] as const;
 
@@ -23,7 +23,7 @@ function filters(params: URLSearchParams): HTMLFormElement {
     { class: "filters", "aria-label": "Filters" },
     field("Since", input("since"), "Default: 7 days before until"),
     field("Until", input("until"), "Default: now"),
-    field("Provider", select("provider", [["", "any"], ["triton", "Triton"], ["coxedge", "Cox Edge"]], params.get("provider"))),
+    providerFilter(params.get("provider")),
     field("Source", h("input", { name: "source", value: params.get("source") ?? "", autocomplete: "off" })),
     field("Kind", select("kind", [["", "any"], ...kinds.map((k) => [k, k] as const)], params.get("kind"))),
     h("div", { class: "actions" }, h("button", { type: "submit" }, "Apply filters")),

@@ -9,7 +9,7 @@ import { count } from "../format";
 import { href, navigate } from "../router";
 import type { ImageCounts, ImageSummary, Page, Source } from "../types";
 import { heading, type ViewContext } from "../view";
-import { badge, cursorPager, imageLink, problem, when } from "../widgets";
+import { badge, cursorPager, imageLink, problem, providerFilter, when } from "../widgets";
 
 const states = ["active", "creating", "failed", "disabled", "unactivated", "unknown"] as const;
 const stateFilters = ["present", "removed", "all", ...states];
@@ -45,7 +45,7 @@ function filterForm(params: URLSearchParams, sources: Source[]): HTMLFormElement
   const form = h("form", { class: "filters", "aria-label": "Filters" });
   const value = (name: string) => params.get(name);
   form.append(
-    field("Provider", select("provider", [["", "any"], ["triton", "Triton"], ["coxedge", "Cox Edge"]], value("provider"))),
+    providerFilter(value("provider")),
     field("Source", select("source", [["", "any"], ...sources.map((s) => [s.id, s.id] as const)], value("source"))),
     ...textFilters.map(([name, label, hint]) => field(label, h("input", { name, value: value(name) ?? "", autocomplete: "off" }), hint)),
     field("State", select("state", stateFilters.map((s) => [s, s] as const), value("state") ?? "present")),

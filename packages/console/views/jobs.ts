@@ -4,7 +4,7 @@ import { field, h, replace, select, table } from "../dom";
 import { href, navigate } from "../router";
 import { jobStates, type Job, type Page } from "../types";
 import { canSubmitJobs, heading, type ViewContext } from "../view";
-import { badge, cursorPager, imageLink, jobLink, when } from "../widgets";
+import { badge, cursorPager, imageLink, jobLink, providerFilter, when } from "../widgets";
 import { refusal } from "./job-form";
 
 function filters(params: URLSearchParams): HTMLFormElement {
@@ -12,7 +12,7 @@ function filters(params: URLSearchParams): HTMLFormElement {
     "form",
     { class: "filters", "aria-label": "Filters" },
     field("State", select("state", [["", "any"], ...jobStates.map((s) => [s, s] as const)], params.get("state"))),
-    field("Provider", select("provider", [["", "any"], ["triton", "Triton"], ["coxedge", "Cox Edge"]], params.get("provider"))),
+    providerFilter(params.get("provider")),
     h("div", { class: "actions" }, h("button", { type: "submit" }, "Apply filters")),
   );
   form.addEventListener("submit", (event) => {
