@@ -8,7 +8,7 @@ import { providers } from "../core/resources";
 import { JobIdSchema, JobMessageSchema } from "../jobs/schema";
 import { jobStates, type JobRecord, type JobState } from "../jobs";
 import { changeKinds, type ChangeRecord } from "../store/changes";
-import type { CommonState } from "../store/normalise";
+import { commonStates } from "../store/normalise";
 import type { LatestRun, SyncRun } from "../store/runs";
 
 const text = (description: string) =>
@@ -38,7 +38,6 @@ const TimestampSchema = z.string().check(z.meta({ format: "date-time" }));
 /** An integer in an output document. */
 const int = () => z.number().check(z.int());
 
-export const commonStates = ["active", "creating", "failed", "disabled", "unactivated", "unknown"] as const satisfies readonly CommonState[];
 export const imageStateFilters = ["present", "removed", "all", ...commonStates] as const;
 
 const imageListFields = {
@@ -214,6 +213,9 @@ export const SyncRunSchema = z.object({
   snapshotAt: z.optional(TimestampSchema),
   upstreamMs: z.optional(z.number()),
   counts: RunCounts,
+  compared: z
+    .optional(z.enum(["listing", "digest", "items"]))
+    .check(z.describe("What the listing was compared with: nothing (byte for byte the listing the state digest is known to match), the state digest image by image, or every image item.")),
   writes: int(),
   superseded: int(),
   error: z.optional(z.string()),

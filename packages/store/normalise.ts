@@ -15,7 +15,8 @@ import type { TritonImage } from "../providers/triton/schemas";
 export const imageItemVersion = 1;
 
 /** Lifecycle common to both providers; `status` keeps the upstream's own word. */
-export type CommonState = "active" | "creating" | "failed" | "disabled" | "unactivated" | "unknown";
+export const commonStates = ["active", "creating", "failed", "disabled", "unactivated", "unknown"] as const;
+export type CommonState = (typeof commonStates)[number];
 
 export interface ImageView {
   name: string;
@@ -176,6 +177,15 @@ export const fingerprintLength = 16;
 /** sha256 over the item version and the document as JSON.stringify writes it (native, so fast), shortened. */
 function fingerprint(document: unknown): string {
   return hash("sha256", `${imageItemVersion}\n${JSON.stringify(document)}`, "base64url").slice(0, fingerprintLength);
+}
+
+/**
+ * A whole listing's fingerprint: SHA-256 over the item version and the SHA-256 of each response body of
+ * the listing, in the order they were asked for. The same fingerprint is the same listing byte for byte,
+ * read by the same code, so a sync that already applied it need compare nothing (store/state-digest.ts).
+ */
+export function listingFingerprint(bodyDigests: readonly string[]): string {
+  return hash("sha256", `${imageItemVersion}\n${bodyDigests.join("\n")}`, "base64url");
 }
 
 /** Keys that JSON.stringify would write unchanged between quotes (most are): no escaping to do. */

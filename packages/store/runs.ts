@@ -49,6 +49,11 @@ export interface SyncRun {
   writes: number;
   /** Writes skipped because a later observation of the image was already stored. */
   superseded: number;
+  /**
+   * What the listing was compared with: nothing, being byte for byte the listing the state digest is known
+   * to match (`listing`); the digest, image by image (`digest`); every image item (`items`).
+   */
+  compared?: "listing" | "digest" | "items";
   /** Removals held back for confirmation by the next listing (sync/plan.ts guardRemovals). */
   heldRemovals?: { count: number; digest: string };
   /** Listed images DynamoDB cannot hold (sync/sources.ts toSnapshot): how many, and the first with its reason. */

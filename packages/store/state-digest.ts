@@ -23,7 +23,7 @@ import { randomUUID } from "node:crypto";
 import { ConditionalCheckFailedException } from "@aws-sdk/client-dynamodb";
 import { DeleteCommand, paginateQuery, PutCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import * as z from "../core/zod";
-import { fingerprintLength } from "./normalise";
+import { commonStates, fingerprintLength, type CommonState } from "./normalise";
 import { itemKeys } from "./keys";
 import type { Table } from "./table";
 
@@ -46,22 +46,47 @@ export function sameContent(storedHash: string, listedHash: string): boolean {
   return storedHash.length === digestHashLength && listedHash.length > digestHashLength && listedHash.startsWith(storedHash);
 }
 
+/**
+ * A listing which, applied to the partition as the digest describes it, would change nothing, and what a run
+ * that lists it again records (store/runs.ts counts and inventory) without comparing a single image.
+ */
+export interface KnownListing {
+  /** store/normalise.ts listingFingerprint. */
+  fingerprint: string;
+  /** Images listed, storable or not. */
+  seen: number;
+  /** Listed images by lifecycle state (the storable ones, all stored as listed). */
+  states: Partial<Record<CommonState, number>>;
+  /** Listed images DynamoDB cannot hold (sync/sources.ts toSnapshot). */
+  unstorable?: { count: number; first: string };
+}
+
 /** The digest's state and what a run needs to replace it safely. */
 export interface LoadedDigest {
-  /** The partition's state, or undefined when the digest is missing or cannot be trusted. */
-  state: Map<string, StoredImageState> | undefined;
+  /** The partition's state (decoded on first use), or undefined when the digest is missing, untrusted or damaged. */
+  readonly state: Map<string, StoredImageState> | undefined;
   /** `invalidations` as read: a new digest is written only if it has not moved since. */
   invalidations: number;
+  /** Set when the head can be trusted: which digest, its tombstones, and the listing it is known to match. */
+  trusted?: { digestId: string; tombstones: number; listing?: KnownListing };
 }
 
 const count = z.optional(z.int());
+const KnownListingSchema = z.object({
+  fingerprint: z.string().check(z.minLength(1)),
+  seen: z.int(),
+  states: z.partialRecord(z.enum(commonStates), z.int()),
+  unstorable: z.optional(z.object({ count: z.int(), first: z.string() })),
+});
 const HeadSchema = z.looseObject({
   digestId: z.optional(z.string()),
   chunks: count,
   entries: count,
+  tombstones: count,
   invalidations: count,
   builtWithInvalidations: count,
   pendingRunId: z.optional(z.string()),
+  listing: z.optional(KnownListingSchema),
 });
 /**
  * The entries as columns (several times faster to read back than a list of tuples): ids, then each id's hash
@@ -79,7 +104,10 @@ const noFingerprint = ".".repeat(fingerprintLength);
 
 const headKey = (sourceId: string) => ({ pk: itemKeys.sourcePartition(sourceId), sk: itemKeys.stateDigest });
 
-/** Reads the head and the current chunks in one strongly consistent Query of the source partition. */
+/**
+ * Reads the head and the current chunks in one strongly consistent Query of the source partition. The
+ * chunks are decoded only when `state` is first read: a run whose listing is the known one never needs them.
+ */
 export async function loadStateDigest(table: Table, sourceId: string): Promise<LoadedDigest> {
   const items: Record<string, unknown>[] = [];
   const pages = paginateQuery(
@@ -95,13 +123,20 @@ export async function loadStateDigest(table: Table, sourceId: string): Promise<L
   const head = HeadSchema.safeParse(items.find((item) => item.sk === itemKeys.stateDigest) ?? {});
   const invalidations = head.success ? (head.data.invalidations ?? 0) : 0;
   if (!head.success) return { state: undefined, invalidations };
-  const { digestId, chunks, entries, builtWithInvalidations, pendingRunId } = head.data;
-  if (!digestId || pendingRunId !== undefined || builtWithInvalidations !== invalidations) return { state: undefined, invalidations };
+  const { digestId, chunks, entries, tombstones, builtWithInvalidations, pendingRunId, listing } = head.data;
+  // A head without a tombstone count predates known listings: one full read replaces it.
+  if (!digestId || tombstones === undefined || pendingRunId !== undefined || builtWithInvalidations !== invalidations) return { state: undefined, invalidations };
   const prefix = itemKeys.stateDigestChunk(digestId);
   const parts = items.filter((item) => String(item.sk).startsWith(prefix)).toSorted((a, b) => String(a.sk).localeCompare(String(b.sk)));
-  if (parts.length !== chunks) return { state: undefined, invalidations };
-  const state = decode(parts.map((part) => part.data as Uint8Array));
-  return { state: state && state.size === entries ? state : undefined, invalidations };
+  let state: Map<string, StoredImageState> | undefined | null = null;
+  return {
+    get state() {
+      if (state === null) state = parts.length === chunks ? decode(parts.map((part) => part.data as Uint8Array)) : undefined;
+      return state && state.size === entries ? state : undefined;
+    },
+    invalidations,
+    trusted: { digestId, tombstones, listing },
+  };
 }
 
 function decode(chunks: Uint8Array[]): Map<string, StoredImageState> | undefined {
@@ -170,12 +205,13 @@ async function updateHead(
 
 /**
  * Writes `state` as the source's digest, unless another writer invalidated it since `invalidations` was read
- * (returns false then: the next run reads the partition). Only a run holding the source's lease calls this.
+ * (returns false then: the next run reads the partition). Only a run holding the source's lease calls this,
+ * with the `listing` it applied unless that listing would change something if applied again (held removals).
  * Tombstones past the retention are left out: DynamoDB's TTL deletes their items.
  */
 export async function writeStateDigest(
   table: Table,
-  write: { sourceId: string; runId: string; invalidations: number; state: ReadonlyMap<string, StoredImageState>; tombstonesAfter: string },
+  write: { sourceId: string; runId: string; invalidations: number; state: ReadonlyMap<string, StoredImageState>; tombstonesAfter: string; listing?: KnownListing },
 ): Promise<boolean> {
   const entries = encode(write.state, write.tombstonesAfter);
   const data = gzipSync(JSON.stringify(entries));
@@ -190,7 +226,18 @@ export async function writeStateDigest(
     await table.client.send(
       new PutCommand({
         TableName: table.name,
-        Item: { ...headKey(write.sourceId), kind: "digest", digestId, chunks, entries: entries.ids.length, invalidations: write.invalidations, builtWithInvalidations: write.invalidations, writtenBy: write.runId },
+        Item: {
+          ...headKey(write.sourceId),
+          kind: "digest",
+          digestId,
+          chunks,
+          entries: entries.ids.length,
+          tombstones: Object.keys(entries.removedAt).length,
+          invalidations: write.invalidations,
+          builtWithInvalidations: write.invalidations,
+          writtenBy: write.runId,
+          listing: write.listing,
+        },
         // A pending mark of another run is replaced: the caller holds the source's lease, so that run is over.
         ConditionExpression: "attribute_not_exists(#invalidations) OR #invalidations = :seen",
         ExpressionAttributeNames: { "#invalidations": "invalidations" },
@@ -204,6 +251,29 @@ export async function writeStateDigest(
   }
   await deleteChunks(table, write.sourceId, (sk) => !sk.startsWith(itemKeys.stateDigestChunk(digestId)));
   return true;
+}
+
+/**
+ * Records on the current digest's head a listing found to change nothing, unless anything wrote the partition
+ * since the digest was read (returns false then). Only a run holding the source's lease calls this.
+ */
+export async function recordKnownListing(table: Table, write: { sourceId: string; digestId: string; invalidations: number; listing: KnownListing }): Promise<boolean> {
+  try {
+    await table.client.send(
+      new UpdateCommand({
+        TableName: table.name,
+        Key: headKey(write.sourceId),
+        UpdateExpression: "SET #listing = :listing",
+        ConditionExpression: "#digestId = :digestId AND #invalidations = :seen AND attribute_not_exists(#pending)",
+        ExpressionAttributeNames: { "#listing": "listing", "#digestId": "digestId", "#invalidations": "invalidations", "#pending": "pendingRunId" },
+        ExpressionAttributeValues: { ":listing": write.listing, ":digestId": write.digestId, ":seen": write.invalidations },
+      }),
+    );
+    return true;
+  } catch (error) {
+    if (error instanceof ConditionalCheckFailedException) return false;
+    throw error;
+  }
 }
 
 /** Deletes the digest chunks `which` selects (old digests', or an unused new one's). */

@@ -17,8 +17,9 @@ import { acquireLease, emptyCounts, recordRun, type LatestRun, type RunCounts, t
 import { configuredTable, type Table } from "../store/table";
 import { inventoryCounts } from "./inventory-counts";
 import { guardRemovals, planChanges, validateSnapshot, type RemovalGuard } from "./plan";
-import { configuredSources, describeSources, type Snapshot, type SnapshotSource } from "./sources";
-import { afterWrites, beforeWrites, readStoredState, type StoredState } from "./stored-state";
+import { configuredSources, describeSources, toSnapshot, type Listing, type SnapshotSource } from "./sources";
+import { afterWrites, beforeWrites, readStoredState, type StoredRead, type StoredState } from "./stored-state";
+import type { KnownListing } from "../store/state-digest";
 
 /** What a scheduled invocation carries (`syncEvent` in core/resources), optionally narrowed to one source. */
 const syncEventSchema = (provider: Provider) =>
@@ -187,18 +188,29 @@ export async function syncSource(source: SnapshotSource, options: SyncOptions): 
 async function syncWithLease(
   source: SnapshotSource,
   run: SyncRun,
-  reads: { listing: Promise<Snapshot>; stored: Promise<StoredState> },
+  reads: { listing: Promise<Listing>; stored: Promise<StoredRead> },
   /** lastOkSnapshotAt: the lastSeenAt of images tombstoned now; heldRemovals: what the last ok run held back. */
   previous: { lastOkSnapshotAt: string | undefined; heldRemovals: SyncRun["heldRemovals"] },
   options: SyncOptions,
   deadline: number,
   log: typeof logger,
 ): Promise<void> {
-  const [{ images, unstorable }, stored] = await Promise.all([reads.listing, reads.stored]);
+  const [listing, storedRead] = await Promise.all([reads.listing, reads.stored]);
   const snapshotAt = run.snapshotAt as string; // set when the listing was requested (startListing)
+  const progress = (changes: number) =>
+    options.onProgress?.({ phase: "listed", provider: source.provider, sourceId: source.sourceId, seen: run.counts.seen, changes, upstreamMs: run.upstreamMs ?? 0 });
+  const { digest } = storedRead;
+  if (digest?.listing?.fingerprint === listing.fingerprint) {
+    applyKnownListing(run, { ...digest, listing: digest.listing }, snapshotAt, log);
+    progress(0);
+    return;
+  }
+  const stored = await storedRead.state();
+  const { images, unstorable } = toSnapshot(listing.documents);
   validateSnapshot(images);
   const listedOnly = unstorable.map((image) => image.upstreamId);
   const plan = guardRemovals(planChanges(images, stored.images, previous.lastOkSnapshotAt, listedOnly), stored.images, previous.heldRemovals, options.removalGuard);
+  run.compared = stored.fromDigest ? "digest" : "items";
   run.counts = plan.counts;
   run.inventory = inventoryCounts(images, stored.images, plan.counts, snapshotAt);
   if (unstorable.length) {
@@ -209,8 +221,23 @@ async function syncWithLease(
     run.heldRemovals = plan.held;
     log.warn("removals held until the next listing confirms them", { held: plan.held.count, live: stored.images.size });
   }
-  options.onProgress?.({ phase: "listed", provider: source.provider, sourceId: source.sourceId, seen: plan.counts.seen, changes: plan.changes.length, upstreamMs: run.upstreamMs ?? 0 });
-  await applyPlan(source, run, stored, { listing: images, changes: plan.changes }, options, deadline, log);
+  progress(plan.changes.length);
+  // Applied again, a listing whose removals were held would apply them: it is not one that changes nothing.
+  const known = plan.held ? undefined : { fingerprint: listing.fingerprint, seen: plan.counts.seen, states: run.inventory.states, unstorable: run.unstorable };
+  await applyPlan(source, run, stored, { listing: images, changes: plan.changes, known }, options, deadline, log);
+}
+
+/** The listing is byte for byte one the trusted digest is known to match: nothing to compare or write, figures as recorded. */
+function applyKnownListing(run: SyncRun, digest: { tombstones: number; listing: KnownListing }, snapshotAt: string, log: typeof logger): void {
+  const { seen, states, unstorable } = digest.listing;
+  run.compared = "listing";
+  run.counts = { ...emptyCounts(), seen, unchanged: Object.values(states).reduce((sum, count) => sum + count, 0) };
+  run.inventory = { at: snapshotAt, states, removed: digest.tombstones };
+  if (unstorable) {
+    run.unstorable = unstorable;
+    log.warn("listed images DynamoDB cannot hold were left as they are", { count: unstorable.count, first: unstorable.first });
+  }
+  run.status = "ok";
 }
 
 /** Writes the changes (and, when they all landed, the new state digest); records what went wrong on `run`. */
@@ -218,7 +245,7 @@ async function applyPlan(
   source: SnapshotSource,
   run: SyncRun,
   stored: StoredState,
-  { listing, changes }: { listing: readonly NormalisedImage[]; changes: readonly ImageChange[] },
+  { listing, changes, known }: { listing: readonly NormalisedImage[]; changes: readonly ImageChange[]; known: KnownListing | undefined },
   options: SyncOptions,
   deadline: number,
   log: typeof logger,
@@ -244,16 +271,16 @@ async function applyPlan(
   run.status = problems.length ? "failed" : "ok";
   if (problems.length) run.error = problems.join("; ");
   // The digest only saves reads: failing to write it costs the next run a full read, nothing more.
-  await afterWrites(options.table, { source, runId: run.runId, observedAt, tombstoneRetentionDays: options.retentionDays }, stored, { listing, changes }, report).catch(
+  await afterWrites(options.table, { source, runId: run.runId, observedAt, tombstoneRetentionDays: options.retentionDays }, stored, { listing, changes, known }, report).catch(
     (error: unknown) => log.warn("could not write the state digest; the next run reads every image item", { error }),
   );
 }
 
 /** Requests the upstream listing now; `snapshotAt` (the observation time of what it returns) and `upstreamMs` go on `run`. */
-function startListing(source: SnapshotSource, run: SyncRun, deadline: number): Promise<Snapshot> {
+function startListing(source: SnapshotSource, run: SyncRun, deadline: number): Promise<Listing> {
   run.snapshotAt = new Date().toISOString();
   const upstreamStarted = performance.now();
-  return withDeadline(source.listSnapshot(), deadline, "the upstream listing").finally(() => {
+  return withDeadline(source.listAll(), deadline, "the upstream listing").finally(() => {
     run.upstreamMs = Math.round(performance.now() - upstreamStarted);
   });
 }

@@ -9,11 +9,18 @@ import { CoxEdgeClient } from "../providers/coxedge/client";
 import type { UpstreamError } from "../providers/http";
 import { tritonClientFor, type TritonClient } from "../providers/triton/client";
 import { storabilityProblem } from "../core/storable";
-import { normaliseImage, type NormalisedImage, type UpstreamDocument } from "../store/normalise";
+import { listingFingerprint, normaliseImage, type NormalisedImage, type UpstreamDocument } from "../store/normalise";
 import type { SourceDescription } from "../store/directory";
 import type { SourceRef } from "../store/inventory";
 
-/** A whole listing: the images to mirror, and those listed but impossible to store (kept as they are). */
+/** A whole listing as the upstream sent it: the validated documents, and the fingerprint of the bytes. */
+export interface Listing {
+  documents: UpstreamDocument[];
+  /** store/normalise.ts listingFingerprint: the same fingerprint is the same listing, byte for byte. */
+  fingerprint: string;
+}
+
+/** A listing made ready to compare: the images to mirror, and those listed but impossible to store (kept as they are). */
 export interface Snapshot {
   images: NormalisedImage[];
   unstorable: { upstreamId: string; reason: string }[];
@@ -21,7 +28,7 @@ export interface Snapshot {
 
 export interface SnapshotSource extends SourceRef {
   /** Every image of the source, in every state and of every type. Rejects rather than return part of it. */
-  listSnapshot(): Promise<Snapshot>;
+  listAll(): Promise<Listing>;
   close(): Promise<void>;
 }
 
@@ -58,13 +65,16 @@ export function tritonSource(config: TritonSourceConfig): SnapshotSource {
   }
   return {
     ...ref,
-    async listSnapshot() {
+    async listAll() {
       // Without a `type` filter CloudAPI lists `type=!docker`, so Docker images need a call of their own.
-      const [images, docker] = await Promise.all([
-        client.listImages({ state: "all" }),
-        client.listImages({ state: "all", type: "docker" }),
+      const answers = await Promise.all([
+        client.listImagesWithDigest({ state: "all" }),
+        client.listImagesWithDigest({ state: "all", type: "docker" }),
       ]);
-      return toSnapshot([...images, ...docker].map((image) => ({ provider: "triton", image })));
+      return {
+        documents: answers.flatMap(({ images }) => images.map((image): UpstreamDocument => ({ provider: "triton", image }))),
+        fingerprint: listingFingerprint(answers.map((answer) => answer.bodyDigest)),
+      };
     },
     close: () => client.close(),
   };
@@ -75,10 +85,10 @@ export function coxedgeSource(config: CoxEdgeSourceConfig): SnapshotSource {
   const client = new CoxEdgeClient({ ...config, onRetry: logRetry(ref) });
   return {
     ...ref,
-    async listSnapshot() {
+    async listAll() {
       // No imageType: default and custom images together.
-      const images = await client.listImages();
-      return toSnapshot(images.map((image) => ({ provider: "coxedge", image })));
+      const { images, bodyDigest } = await client.listImagesWithDigest();
+      return { documents: images.map((image): UpstreamDocument => ({ provider: "coxedge", image })), fingerprint: listingFingerprint([bodyDigest]) };
     },
     close: () => client.close(),
   };
@@ -86,7 +96,7 @@ export function coxedgeSource(config: CoxEdgeSourceConfig): SnapshotSource {
 
 /** A source whose client cannot be built: its runs fail with the reason, and the other sources still sync. */
 function unusableSource(ref: SourceRef, reason: unknown): SnapshotSource {
-  return { ...ref, listSnapshot: () => Promise.reject(reason), close: async () => undefined };
+  return { ...ref, listAll: () => Promise.reject(reason), close: async () => undefined };
 }
 
 /** Where the provider's configured sources point: ids and endpoints, never credentials. */

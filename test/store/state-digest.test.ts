@@ -3,7 +3,16 @@ import { createHash } from "node:crypto";
 import { paginateQuery, PutCommand } from "@aws-sdk/lib-dynamodb";
 import { describe, expect, it } from "vitest";
 import { itemKeys } from "../../packages/store/keys";
-import { invalidateStateDigest, loadStateDigest, markStateDigestPending, sameContent, writeStateDigest, type StoredImageState } from "../../packages/store/state-digest";
+import {
+  invalidateStateDigest,
+  loadStateDigest,
+  markStateDigestPending,
+  recordKnownListing,
+  sameContent,
+  writeStateDigest,
+  type KnownListing,
+  type StoredImageState,
+} from "../../packages/store/state-digest";
 import { tableForThisFile } from "../support/stack";
 
 const testTable = tableForThisFile();
@@ -92,6 +101,26 @@ describe("state digest storage", () => {
     expect(await write("raced", state(5), read.invalidations)).toBe(false);
     expect(await chunkKeys("raced")).toEqual(before);
     expect((await loadStateDigest(testTable.table, "raced")).state).toBeUndefined();
+  });
+
+  it("learns a known listing only for the digest read and only while nothing wrote the partition; any rewrite forgets it", async () => {
+    const listing: KnownListing = { fingerprint: "f1", seen: 4, states: { active: 2, disabled: 1 }, unstorable: { count: 1, first: "x: too deep" } };
+    await write("known", state(3, (index) => (index === 0 ? "2026-02-01T00:00:00.000Z" : undefined)));
+    const read = await loadStateDigest(testTable.table, "known");
+    const digestId = read.trusted?.digestId as string;
+    expect(read.trusted).toEqual({ digestId, tombstones: 1, listing: undefined });
+    expect(await recordKnownListing(testTable.table, { sourceId: "known", digestId: "another", invalidations: 0, listing })).toBe(false);
+    expect(await recordKnownListing(testTable.table, { sourceId: "known", digestId, invalidations: 0, listing })).toBe(true);
+    expect((await loadStateDigest(testTable.table, "known")).trusted).toEqual({ digestId, tombstones: 1, listing });
+    await markStateDigestPending(testTable.table, "known", "run-2");
+    expect(await recordKnownListing(testTable.table, { sourceId: "known", digestId, invalidations: 0, listing })).toBe(false);
+    await write("known", state(3));
+    const rewritten = (await loadStateDigest(testTable.table, "known")).trusted?.digestId as string;
+    await invalidateStateDigest(testTable.table, "known");
+    expect(await recordKnownListing(testTable.table, { sourceId: "known", digestId: rewritten, invalidations: 0, listing })).toBe(false);
+    expect((await loadStateDigest(testTable.table, "known")).trusted).toBeUndefined();
+    expect(await write("known", state(3), 1)).toBe(true);
+    expect((await loadStateDigest(testTable.table, "known")).trusted).toMatchObject({ tombstones: 0, listing: undefined });
   });
 
   it("a damaged chunk makes the digest untrusted rather than wrong", async () => {

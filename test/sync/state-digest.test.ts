@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { dynamoClient } from "../../packages/core/aws";
 import { upsertImage } from "../../packages/store/inventory";
-import { loadStateDigest, writeStateDigest } from "../../packages/store/state-digest";
+import { invalidateStateDigest, loadStateDigest, writeStateDigest } from "../../packages/store/state-digest";
 import { startHarness, type Harness } from "./harness";
 
 let h: Harness;
@@ -57,12 +57,34 @@ describe("state digest", () => {
     expect(h.imageWrites()).toBe(writes);
   });
 
+  it("a listing byte for byte the one the digest is known to match is compared with nothing, and reports what a full comparison reports", async () => {
+    await invalidateStateDigest(h.table, h.tritonSourceId);
+    const compared = await syncTriton();
+    expect(compared).toMatchObject({ run: { status: "ok", writes: 0, compared: "items" }, readPartition: true });
+    const known = await syncTriton();
+    expect(known).toMatchObject({ run: { status: "ok", writes: 0, compared: "listing" }, readPartition: false });
+    expect(known.run.counts).toEqual(compared.run.counts);
+    expect({ ...known.run.inventory, at: undefined }).toEqual({ ...compared.run.inventory, at: undefined });
+    expect(known.run.counts.seen).toBe((await h.upstream("triton")).size);
+  });
+
   it("a sync with changes uses the digest, writes exactly them, and leaves a digest the next sync trusts", async () => {
     h.triton.modifyImage(ownImage(0).uuid, { description: "changed upstream" });
     const changed = await syncTriton();
     expect(changed).toMatchObject({ run: { status: "ok", writes: 1, counts: expect.objectContaining({ changed: 1 }) }, readPartition: false });
     expect((await syncTriton()).readPartition).toBe(false);
     await expectMirrors();
+  });
+
+  it("a digest that knows no listing learns the next one that changes nothing, without being rewritten", async () => {
+    const digest = await loadStateDigest(h.table, h.tritonSourceId);
+    // As an earlier run that held removals leaves it: a trusted digest, no listing known to match it.
+    await writeStateDigest(h.table, { sourceId: h.tritonSourceId, runId: "test", invalidations: digest.invalidations, state: digest.state!, tombstonesAfter: "" });
+    const { trusted } = await loadStateDigest(h.table, h.tritonSourceId);
+    expect(trusted).toMatchObject({ digestId: expect.any(String), listing: undefined });
+    expect((await syncTriton()).run).toMatchObject({ status: "ok", writes: 0, compared: "digest" });
+    expect((await loadStateDigest(h.table, h.tritonSourceId)).trusted).toMatchObject({ digestId: trusted?.digestId, listing: { fingerprint: expect.any(String) } });
+    expect((await syncTriton()).run.compared).toBe("listing");
   });
 
   it("keeps each listed image's fingerprint; a digest whose fingerprints no longer match costs hashing, not writes, and is rewritten", async () => {
@@ -105,6 +127,22 @@ describe("state digest", () => {
     h.triton.modifyImage(failing.uuid, { description: original.failing });
     const repaired = await syncTriton();
     expect(repaired).toMatchObject({ run: { status: "ok" }, readPartition: true });
+    await expectMirrors();
+  });
+
+  it("a listing whose removals were held is never the known one: the same listing again confirms and applies them", async () => {
+    const dropped = [...(await h.upstream("triton")).keys()].slice(0, 10);
+    const records = h.triton.imageRecords().filter((image) => dropped.includes(image.uuid));
+    for (const id of dropped) h.triton.removeImage(id);
+    const held = await syncTriton();
+    expect(held.run).toMatchObject({ status: "ok", writes: 0, compared: "digest", heldRemovals: { count: 10 } });
+    const confirmed = await syncTriton();
+    expect(confirmed.run).toMatchObject({ status: "ok", compared: "digest", counts: expect.objectContaining({ removed: 10 }) });
+    expect(confirmed.run.heldRemovals).toBeUndefined();
+    await expectMirrors();
+    expect((await syncTriton()).run.compared).toBe("listing");
+    for (const record of records) h.triton.addImage(record);
+    expect((await syncTriton()).run).toMatchObject({ compared: "digest", counts: expect.objectContaining({ revived: 10 }) });
     await expectMirrors();
   });
 

@@ -94,6 +94,11 @@ export class CoxEdgeClient {
 
   /** Images of the environment: `default` (StackPath's), `custom`, or all when omitted. */
   async listImages(filter: { imageType?: "default" | "custom" } = {}): Promise<CoxEdgeImage[]> {
+    return (await this.listImagesWithDigest(filter)).images;
+  }
+
+  /** ListImages, with the SHA-256 of the response body: the same digest is the same listing, byte for byte. */
+  async listImagesWithDigest(filter: { imageType?: "default" | "custom" } = {}): Promise<{ images: CoxEdgeImage[]; bodyDigest: string }> {
     const operation = "ListImages";
     const response = await this.http.request({
       operation,
@@ -101,6 +106,7 @@ export class CoxEdgeClient {
       path: this.imagesPath,
       query: this.query({ imageType: filter.imageType }),
       schema: ImageListResponseSchema,
+      digestBody: true,
     });
     const { data, metadata } = response.data;
     // No paging is documented; a count above what came back would mean a partial list, and a
@@ -119,7 +125,7 @@ export class CoxEdgeClient {
         `unexpected response body at metadata.recordCount: ${metadata.recordCount} records but ${data.length} returned`,
       );
     }
-    return data;
+    return { images: data, bodyDigest: response.bodyDigest as string };
   }
 
   /** One image by its id, `stackId/family/tag`. */

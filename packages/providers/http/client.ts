@@ -1,4 +1,4 @@
-import { createHash, randomUUID } from "node:crypto";
+import { createHash, hash, randomUUID } from "node:crypto";
 import pLimit, { type LimitFunction } from "p-limit";
 import * as z from "../../core/zod";
 import { formatIssuePath } from "../../core/issues";
@@ -83,6 +83,8 @@ export interface RequestOptions<S extends z.core.$ZodType> {
   signal?: AbortSignal;
   /** This call's per-attempt timeout, when it differs from the client's. */
   timeoutMs?: number;
+  /** Also return the SHA-256 of the body as received (`bodyDigest`): the sync tells an unchanged listing by it. */
+  digestBody?: boolean;
 }
 
 export interface HttpResponse<T> {
@@ -91,6 +93,8 @@ export interface HttpResponse<T> {
   data: T;
   /** The upstream's request id (Request-Id header), or the one we sent. */
   requestId: string | undefined;
+  /** SHA-256 (base64url) of the body's bytes, when asked for with `digestBody`. */
+  bodyDigest?: string;
 }
 
 /**
@@ -226,7 +230,8 @@ export class HttpClient {
       const summary = `unexpected response body at ${issuePath || "(root)"}: ${issue?.message ?? "invalid"}`;
       throw new UpstreamResponseError({ ...responseDetails, retryable: false, issuePath }, summary);
     }
-    return { status, headers: responseHeaders, data: parsed.data, requestId: responseDetails.requestId };
+    const bodyDigest = options.digestBody ? hash("sha256", raw, "base64url") : undefined;
+    return { status, headers: responseHeaders, data: parsed.data, requestId: responseDetails.requestId, bodyDigest };
   }
 
   /** One request and its whole body, within the attempt's timeout; transport failures become UpstreamNetworkError. */

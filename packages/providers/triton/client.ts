@@ -139,6 +139,11 @@ export class TritonClient {
 
   /** ListImages: every matching image in one response (CloudAPI does not paginate). */
   async listImages(filters: ListImagesFilters = {}): Promise<TritonImage[]> {
+    return (await this.listImagesWithDigest(filters)).images;
+  }
+
+  /** ListImages, with the SHA-256 of the response body: the same digest is the same listing, byte for byte. */
+  async listImagesWithDigest(filters: ListImagesFilters = {}): Promise<{ images: TritonImage[]; bodyDigest: string }> {
     const query = {
       name: filters.name,
       os: filters.os,
@@ -154,8 +159,9 @@ export class TritonClient {
       path: this.imagesPath,
       query,
       schema: TritonImageListSchema,
+      digestBody: true,
     });
-    return response.data;
+    return { images: response.data, bodyDigest: response.bodyDigest as string };
   }
 
   async getImage(id: string): Promise<TritonImage> {
