@@ -29,6 +29,10 @@ describe("unstorable upstream images", () => {
     const upstream = await h.upstream("triton");
     expect(stored.size).toBe(upstream.size - 2);
     expect((await getLatestRun(h.table, h.tritonSourceId))?.unstorable?.count).toBe(2);
+    // The same listing again is the known one: compared with nothing, it still reports them.
+    const [again] = await h.sync("triton");
+    expect(again).toMatchObject({ status: "ok", compared: "listing", writes: 0, unstorable: run?.unstorable });
+    expect(again?.counts).toEqual({ seen: upstream.size, added: 0, changed: 0, removed: 0, revived: 0, unchanged: upstream.size - 2 });
   });
 
   it("a stored image that becomes unstorable upstream is left as it was, not tombstoned", async () => {
