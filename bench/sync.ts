@@ -35,6 +35,8 @@ interface Subject {
   fetch(): Promise<string[]>;
   /** Changes ~1% of the catalog upstream; returns the ids it changed. */
   change(): string[];
+  /** Changes one listed image upstream. */
+  changeOne(listedIds: readonly string[]): void;
   close(): Promise<void>;
 }
 
@@ -52,6 +54,7 @@ async function tritonSubject(images: number): Promise<Subject> {
       return [...all, ...docker].map((image) => image.id);
     },
     change: () => sim.mutateImages(0.01, { seed: ++round }),
+    changeOne: (listedIds) => void sim.modifyImage(listedIds[0] as string, { description: `revised ${++round}` }),
     close: async () => {
       await client.close();
       await sim.close();
@@ -69,6 +72,7 @@ async function coxedgeSubject(images: number): Promise<Subject> {
     source: coxedgeSource({ ...config, timeoutMs: 60_000, maxAttempts: 1, concurrency: 4 }),
     fetch: async () => (await client.listImages()).map((image) => image.id),
     change: () => sim.state.churn({ modify: 0.01 }).modified,
+    changeOne: () => void sim.state.churn({ modify: 1 / images }),
     close: async () => {
       await client.close();
       await sim.close();
@@ -96,17 +100,20 @@ interface Row {
   onePercent: { ms: number; writes: number; changed: number };
   fetchMs: number;
   readMs: number;
+  /** KB of state digest shards written: by the first sync (the whole digest), a 1%-changed sync, a one-image change. */
+  digestKb: { whole: number; onePercent: number; oneImage: number };
   /** Medians of each sample's sync ÷ its fetch. */
   fullReadRatio: number;
   digestRatio: number;
   ratio: number;
 }
 
-async function measure(subject: Subject, options: SyncOptions): Promise<Row> {
-  const sync = async (): Promise<{ result: SyncRun; ms: number }> => {
+async function measure(subject: Subject, options: SyncOptions, digestWrites: { bytes: number }): Promise<Row> {
+  const sync = async (): Promise<{ result: SyncRun; ms: number; digestKb: number }> => {
+    const bytesBefore = digestWrites.bytes;
     const { value: result, ms } = await timed(() => syncSource(subject.source, { ...options, deadline: Date.now() + 600_000 }));
     if (result.status !== "ok") throw new Error(`${result.sourceId}: sync ${result.status}: ${result.error}`);
-    return { result, ms };
+    return { result, ms, digestKb: (digestWrites.bytes - bytesBefore) / 1024 };
   };
 
   const first = await sync();
@@ -136,17 +143,20 @@ async function measure(subject: Subject, options: SyncOptions): Promise<Row> {
     samplesOf.fetch.push(fetched);
   }
 
-  const onePercent: { ms: number; writes: number; changed: number }[] = [];
+  const onePercent: { ms: number; writes: number; changed: number; digestKb: number }[] = [];
   for (let i = 0; i < 3; i++) {
     // Triton also changes images the account cannot see; only listed ones can be written.
     const changedListed = subject.change().filter((id) => listedIds.has(id)).length;
-    const { result, ms } = await sync();
+    const { result, ms, digestKb } = await sync();
     if (result.writes !== changedListed || result.counts.changed !== changedListed) {
       throw new Error(`1% sync wrote ${result.writes} for ${result.counts.changed} changed (${changedListed} listed images changed upstream)`);
     }
-    onePercent.push({ ms, writes: result.writes, changed: result.counts.changed });
+    onePercent.push({ ms, writes: result.writes, changed: result.counts.changed, digestKb });
   }
   const typical = onePercent.toSorted((a, b) => a.ms - b.ms)[1] as (typeof onePercent)[number];
+  subject.changeOne([...listedIds]);
+  const oneImage = await sync();
+  if (oneImage.result.writes !== 1) throw new Error(`a one-image change wrote ${oneImage.result.writes} images`);
   return {
     provider: subject.provider,
     images: subject.images,
@@ -158,6 +168,7 @@ async function measure(subject: Subject, options: SyncOptions): Promise<Row> {
     onePercent: typical,
     fetchMs: median(samplesOf.fetch),
     readMs: median(samplesOf.read),
+    digestKb: { whole: first.digestKb, onePercent: typical.digestKb, oneImage: oneImage.digestKb },
     fullReadRatio: median(ratiosOf.full),
     digestRatio: median(ratiosOf.digest),
     ratio: median(ratiosOf.known),
@@ -169,6 +180,7 @@ function printTable(rows: Row[]): void {
   const header = [
     "provider", "images", "listed", "first sync (writes)", "no change: full read", "no change: digest", "no change: known listing (writes)", "1% changed (writes/changed)",
     "fetch", "full read alone", "full read ÷ fetch", "digest ÷ fetch", "known listing ÷ fetch (goal ≤ 2)", "1% ÷ fetch",
+    "digest written: whole / 1% / 1 image",
   ];
   const body = rows.map((row) => [
     row.provider,
@@ -185,6 +197,7 @@ function printTable(rows: Row[]): void {
     row.digestRatio.toFixed(2),
     row.ratio.toFixed(2),
     (row.onePercent.ms / row.fetchMs).toFixed(2),
+    [row.digestKb.whole, row.digestKb.onePercent, row.digestKb.oneImage].map((kb) => `${Math.round(kb)} KB`).join(" / "),
   ]);
   console.log(markdownTable(header, body));
 }
@@ -202,6 +215,16 @@ export async function run(): Promise<void> {
   const raw = new DynamoDBClient({ endpoint: dynamo.endpoint, region: "us-east-1", credentials: { accessKeyId: "local", secretAccessKey: "local" } });
   const table: Table = { client: DynamoDBDocumentClient.from(raw, { marshallOptions: { removeUndefinedValues: true } }), name: "BenchInventory" };
   await provisionTable(raw, table.name);
+  // Bytes of state digest shards written (PutItem of DIGEST#… items, seen in the low-level form once built).
+  const digestWrites = { bytes: 0 };
+  raw.middlewareStack.add(
+    (next, context) => async (args) => {
+      const item = (args.input as { Item?: Record<string, { S?: string; B?: Uint8Array }> }).Item;
+      if (context.commandName === "PutItemCommand" && item?.sk?.S?.startsWith("DIGEST#")) digestWrites.bytes += item.data?.B?.length ?? 0;
+      return next(args);
+    },
+    { step: "build", name: "digestWriteCounter" },
+  );
   const options: SyncOptions = { table, retentionDays: 30, runRetentionDays: 90, leaseSeconds: 900, removalGuard: { maxShare: 0.25, minCount: 10 }, deadline: 0, trigger: "manual" };
   console.log(`Catalog sync, DynamoDB Local in memory + simulators on 127.0.0.1, Node ${process.version}; medians of ${samples} samples (a no-change sync reading every item, one comparing with the digest, one finding the known listing, the bare fetch), and of 3 1%-changed syncs; ratios = medians of the samples' ratios`);
   const rows: Row[] = [];
@@ -210,7 +233,7 @@ export async function run(): Promise<void> {
       for (const start of [tritonSubject, coxedgeSubject]) {
         const subject = await start(images);
         try {
-          rows.push(await measure(subject, options));
+          rows.push(await measure(subject, options, digestWrites));
           console.log(`  measured ${subject.provider} ${images}`);
         } finally {
           await Promise.all([subject.source.close(), subject.close()]);

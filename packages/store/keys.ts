@@ -51,10 +51,10 @@ export const itemKeys = {
   runPrefix: "RUN#",
   latestRun: "LATEST",
   allSources: "SOURCES",
-  /** The source's state digest (store/state-digest.ts): its head, and its chunks `DIGEST#<digestId>#<nnnn>`. */
+  /** The source's state digest (store/state-digest.ts): its head, and its shards `DIGEST#<version>#<nnnn>`. */
   stateDigest: "DIGEST",
-  stateDigestChunks: "DIGEST#",
-  stateDigestChunk: (digestId: string, index?: number) => `DIGEST#${digestId}#${index === undefined ? "" : String(index).padStart(4, "0")}`,
+  stateDigestShards: "DIGEST#",
+  stateDigestShard: (version: string, shard: number) => `DIGEST#${version}#${String(shard).padStart(4, "0")}`,
 
   job: (jobId: string) => ({ pk: `JOB#${jobId}`, sk: "JOB" }),
   allJobs: "JOBS",

@@ -14,31 +14,29 @@
  *   only by a run holding the source's lease.
  * A stale digest therefore costs one full read, never a missed change.
  *
- * Layout: head `DIGEST` (which digest is current) and chunks `DIGEST#<digestId>#<n>`, each a gzipped
- * slice of the JSON entry list under 350 KB (DynamoDB items are at most 400 KB). Old chunks are deleted
- * once the head points at the new ones.
+ * Layout: head `DIGEST` (which shard items make the current digest) and shards `DIGEST#<version>#<n>`, each
+ * the gzipped entries whose ids hash to shard n (store/digest-shards.ts; about 1,000 entries, 40–70 KB,
+ * under DynamoDB's 400 KB item limit). A run that changed a few images writes new versions of the shards
+ * holding them and keeps the others, so the digest costs a few KB of writes instead of all of it; replaced
+ * shards are deleted once the head points at their successors.
  */
-import { gunzipSync, gzipSync } from "node:zlib";
-import { randomUUID } from "node:crypto";
+import { gzipSync } from "node:zlib";
+import { hash, randomUUID } from "node:crypto";
 import { ConditionalCheckFailedException } from "@aws-sdk/client-dynamodb";
 import { DeleteCommand, paginateQuery, PutCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
+import pLimit from "p-limit";
 import * as z from "../core/zod";
-import { commonStates, fingerprintLength, type CommonState } from "./normalise";
+import { decodeShard, digestHashLength, encodeShards, shardCountFor, type StoredImageState } from "./digest-shards";
+import { commonStates, type CommonState } from "./normalise";
 import { itemKeys } from "./keys";
 import type { Table } from "./table";
 
-/** What a sync compares a listed image with: from the image partition (store/inventory.ts readSourceState) or this digest. */
-export interface StoredImageState {
-  contentHash: string;
-  lastSeenAt: string;
-  removedAt?: string;
-  /** The listed document's fingerprint (store/normalise.ts), kept only in the state digest. */
-  fingerprint?: string;
-}
+export { digestHashLength, type StoredImageState } from "./digest-shards";
 
-/** Hash characters kept per image: 96 bits of the SHA-256, far beyond any chance of two contents colliding. */
-export const digestHashLength = 16;
-const chunkBytes = 350_000;
+/** DynamoDB items are at most 400 KB; a shard above this is split by doubling the shard count. */
+const maxShardBytes = 350_000;
+/** Shard writes in flight: they all go to the source's one partition. */
+const shardWriteConcurrency = 4;
 
 /** Whether a stored hash (an item's, or a digest's prefix of it) is the hash of the listed content. */
 export function sameContent(storedHash: string, listedHash: string): boolean {
@@ -67,8 +65,14 @@ export interface LoadedDigest {
   readonly state: Map<string, StoredImageState> | undefined;
   /** `invalidations` as read: a new digest is written only if it has not moved since. */
   invalidations: number;
-  /** Set when the head can be trusted: which digest, its tombstones, and the listing it is known to match. */
-  trusted?: { digestId: string; tombstones: number; listing?: KnownListing };
+  /** Set when the head can be trusted: which digest, its shards, its tombstones, and the listing it is known to match. */
+  trusted?: { digestId: string; shards: DigestShards; tombstones: number; listing?: KnownListing };
+}
+
+/** The shard items of a digest, in shard order, and a hash of each one's entries (equal hashes, equal entries). */
+export interface DigestShards {
+  keys: string[];
+  hashes: string[];
 }
 
 const count = z.optional(z.int());
@@ -80,7 +84,8 @@ const KnownListingSchema = z.object({
 });
 const HeadSchema = z.looseObject({
   digestId: z.optional(z.string()),
-  chunks: count,
+  shardKeys: z.optional(z.array(z.string())),
+  shardHashes: z.optional(z.array(z.string())),
   entries: count,
   tombstones: count,
   invalidations: count,
@@ -88,28 +93,14 @@ const HeadSchema = z.looseObject({
   pendingRunId: z.optional(z.string()),
   listing: z.optional(KnownListingSchema),
 });
-/**
- * The entries as columns (several times faster to read back than a list of tuples): ids, then each id's hash
- * prefix and fingerprint as fixed-width runs (`noFingerprint` where none is known), and tombstone times by
- * position. An older layout fails this and costs one full read.
- */
-const EntriesSchema = z.object({
-  ids: z.array(z.string().check(z.minLength(1))),
-  hashes: z.string(),
-  fingerprints: z.string(),
-  removedAt: z.record(z.string(), z.string()),
-});
-type Entries = z.output<typeof EntriesSchema>;
-const noFingerprint = ".".repeat(fingerprintLength);
-
 const headKey = (sourceId: string) => ({ pk: itemKeys.sourcePartition(sourceId), sk: itemKeys.stateDigest });
 
 /**
- * Reads the head and the current chunks in one strongly consistent Query of the source partition. The
- * chunks are decoded only when `state` is first read: a run whose listing is the known one never needs them.
+ * Reads the head and the current shards in one strongly consistent Query of the source partition. The
+ * shards are decoded only when `state` is first read: a run whose listing is the known one never needs them.
  */
 export async function loadStateDigest(table: Table, sourceId: string): Promise<LoadedDigest> {
-  const items: Record<string, unknown>[] = [];
+  const items = new Map<string, Record<string, unknown>>();
   const pages = paginateQuery(
     { client: table.client },
     {
@@ -119,60 +110,30 @@ export async function loadStateDigest(table: Table, sourceId: string): Promise<L
       ConsistentRead: true,
     },
   );
-  for await (const page of pages) items.push(...(page.Items ?? []));
-  const head = HeadSchema.safeParse(items.find((item) => item.sk === itemKeys.stateDigest) ?? {});
+  for await (const page of pages) for (const item of page.Items ?? []) items.set(String(item.sk), item);
+  const head = HeadSchema.safeParse(items.get(itemKeys.stateDigest) ?? {});
   const invalidations = head.success ? (head.data.invalidations ?? 0) : 0;
   if (!head.success) return { state: undefined, invalidations };
-  const { digestId, chunks, entries, tombstones, builtWithInvalidations, pendingRunId, listing } = head.data;
-  // A head without a tombstone count predates known listings: one full read replaces it.
-  if (!digestId || tombstones === undefined || pendingRunId !== undefined || builtWithInvalidations !== invalidations) return { state: undefined, invalidations };
-  const prefix = itemKeys.stateDigestChunk(digestId);
-  const parts = items.filter((item) => String(item.sk).startsWith(prefix)).toSorted((a, b) => String(a.sk).localeCompare(String(b.sk)));
-  let state: Map<string, StoredImageState> | undefined | null = null;
+  const { digestId, shardKeys, shardHashes, entries, tombstones, builtWithInvalidations, pendingRunId, listing } = head.data;
+  // A head without shards predates them (and known listings): one full read replaces it.
+  if (!digestId || !shardKeys || shardHashes?.length !== shardKeys.length || tombstones === undefined) return { state: undefined, invalidations };
+  if (pendingRunId !== undefined || builtWithInvalidations !== invalidations) return { state: undefined, invalidations };
+  let decoded: { state: Map<string, StoredImageState> | undefined } | undefined;
   return {
     get state() {
-      if (state === null) state = parts.length === chunks ? decode(parts.map((part) => part.data as Uint8Array)) : undefined;
-      return state && state.size === entries ? state : undefined;
+      decoded ??= { state: decode(shardKeys.map((key) => items.get(key)?.data as Uint8Array | undefined), entries) };
+      return decoded.state;
     },
     invalidations,
-    trusted: { digestId, tombstones, listing },
+    trusted: { digestId, shards: { keys: shardKeys, hashes: shardHashes }, tombstones, listing },
   };
 }
 
-function decode(chunks: Uint8Array[]): Map<string, StoredImageState> | undefined {
-  try {
-    const parsed = EntriesSchema.safeParse(JSON.parse(gunzipSync(Buffer.concat(chunks)).toString("utf8")));
-    if (!parsed.success) return undefined;
-    const { ids, hashes, fingerprints, removedAt } = parsed.data;
-    if (hashes.length !== ids.length * digestHashLength || fingerprints.length !== ids.length * fingerprintLength) return undefined;
-    // No lastSeenAt: a trusted digest means only syncs wrote these items, none after the last ok snapshot,
-    // so a removal takes the last ok snapshot time (sync/plan.ts).
-    const state = new Map<string, StoredImageState>();
-    for (const [index, id] of ids.entries()) {
-      const entry: StoredImageState = { contentHash: hashes.slice(index * digestHashLength, (index + 1) * digestHashLength), lastSeenAt: "" };
-      const fingerprint = fingerprints.slice(index * fingerprintLength, (index + 1) * fingerprintLength);
-      if (fingerprint !== noFingerprint) entry.fingerprint = fingerprint;
-      const removed = removedAt[index];
-      if (removed) entry.removedAt = removed;
-      state.set(id, entry);
-    }
-    return state;
-  } catch {
-    return undefined;
-  }
-}
-
-/** The digest's columns for `state`, leaving out tombstones older than `tombstonesAfter`. */
-function encode(state: ReadonlyMap<string, StoredImageState>, tombstonesAfter: string): Entries {
-  const entries: Entries = { ids: [], hashes: "", fingerprints: "", removedAt: {} };
-  for (const [id, stored] of state) {
-    if (stored.removedAt && stored.removedAt < tombstonesAfter) continue;
-    if (stored.removedAt) entries.removedAt[entries.ids.length] = stored.removedAt;
-    entries.ids.push(id);
-    entries.hashes += stored.contentHash.slice(0, digestHashLength).padEnd(digestHashLength, ".");
-    entries.fingerprints += stored.fingerprint?.length === fingerprintLength ? stored.fingerprint : noFingerprint;
-  }
-  return entries;
+/** Every shard's entries, or undefined when one is missing or unreadable or the count is off. */
+function decode(shards: (Uint8Array | undefined)[], entries: number | undefined): Map<string, StoredImageState> | undefined {
+  const state = new Map<string, StoredImageState>();
+  for (const data of shards) if (!data || !decodeShard(data, state)) return undefined;
+  return state.size === entries ? state : undefined;
 }
 
 /** Before a run writes images: until it writes a new digest, this one is not to be trusted. */
@@ -211,17 +172,21 @@ async function updateHead(
  */
 export async function writeStateDigest(
   table: Table,
-  write: { sourceId: string; runId: string; invalidations: number; state: ReadonlyMap<string, StoredImageState>; tombstonesAfter: string; listing?: KnownListing },
+  write: {
+    sourceId: string;
+    runId: string;
+    invalidations: number;
+    state: ReadonlyMap<string, StoredImageState>;
+    tombstonesAfter: string;
+    listing?: KnownListing;
+    /** The shards of the digest `state` was decoded from: a shard whose entries are the same is kept, not written. */
+    reuse?: DigestShards;
+  },
 ): Promise<boolean> {
-  const entries = encode(write.state, write.tombstonesAfter);
-  const data = gzipSync(JSON.stringify(entries));
-  const digestId = randomUUID();
-  const chunks = Math.max(1, Math.ceil(data.length / chunkBytes));
+  const shards = shardsFor(write.state, write.tombstonesAfter, write.reuse);
   const pk = itemKeys.sourcePartition(write.sourceId);
-  for (let n = 0; n < chunks; n++) {
-    const sk = itemKeys.stateDigestChunk(digestId, n);
-    await table.client.send(new PutCommand({ TableName: table.name, Item: { pk, sk, kind: "digest", data: data.subarray(n * chunkBytes, (n + 1) * chunkBytes) } }));
-  }
+  const limit = pLimit(shardWriteConcurrency);
+  await Promise.all(shards.written.map(({ key, data }) => limit(() => table.client.send(new PutCommand({ TableName: table.name, Item: { pk, sk: key, kind: "digest", data } })))));
   try {
     await table.client.send(
       new PutCommand({
@@ -229,10 +194,11 @@ export async function writeStateDigest(
         Item: {
           ...headKey(write.sourceId),
           kind: "digest",
-          digestId,
-          chunks,
-          entries: entries.ids.length,
-          tombstones: Object.keys(entries.removedAt).length,
+          digestId: randomUUID(),
+          shardKeys: shards.keys,
+          shardHashes: shards.hashes,
+          entries: shards.entries,
+          tombstones: shards.tombstones,
           invalidations: write.invalidations,
           builtWithInvalidations: write.invalidations,
           writtenBy: write.runId,
@@ -246,11 +212,33 @@ export async function writeStateDigest(
     );
   } catch (error) {
     if (!(error instanceof ConditionalCheckFailedException)) throw error;
-    await deleteChunks(table, write.sourceId, (sk) => sk.startsWith(itemKeys.stateDigestChunk(digestId)));
+    const unused = new Set(shards.written.map(({ key }) => key));
+    await deleteShards(table, write.sourceId, (sk) => unused.has(sk));
     return false;
   }
-  await deleteChunks(table, write.sourceId, (sk) => !sk.startsWith(itemKeys.stateDigestChunk(digestId)));
+  const current = new Set(shards.keys);
+  await deleteShards(table, write.sourceId, (sk) => !current.has(sk));
   return true;
+}
+
+/**
+ * The digest's shards for `state`: their keys and entry hashes, and the items to write (the shards `reuse`
+ * does not already hold with the same entries). The shard count doubles until every shard fits an item.
+ */
+function shardsFor(
+  state: ReadonlyMap<string, StoredImageState>,
+  tombstonesAfter: string,
+  reuse: DigestShards | undefined,
+): DigestShards & { entries: number; tombstones: number; written: { key: string; data: Buffer }[] } {
+  const version = randomUUID();
+  for (let shardCount = shardCountFor(state.size, reuse?.keys.length); ; shardCount *= 2) {
+    const { shards, entries, tombstones } = encodeShards(state, tombstonesAfter, shardCount);
+    const hashes = shards.map((json) => hash("sha256", json, "base64url"));
+    const kept = (n: number) => (reuse?.keys.length === shardCount && reuse.hashes[n] === hashes[n] ? reuse.keys[n] : undefined);
+    const keys = hashes.map((_, n) => kept(n) ?? itemKeys.stateDigestShard(version, n));
+    const written = keys.flatMap((key, n) => (kept(n) ? [] : [{ key, data: gzipSync(shards[n] as string) }]));
+    if (written.every(({ data }) => data.length <= maxShardBytes)) return { keys, hashes, entries, tombstones, written };
+  }
 }
 
 /**
@@ -276,20 +264,21 @@ export async function recordKnownListing(table: Table, write: { sourceId: string
   }
 }
 
-/** Deletes the digest chunks `which` selects (old digests', or an unused new one's). */
-async function deleteChunks(table: Table, sourceId: string, which: (sk: string) => boolean): Promise<void> {
+/** Deletes the digest shards `which` selects (replaced ones, or a failed write's). */
+async function deleteShards(table: Table, sourceId: string, which: (sk: string) => boolean): Promise<void> {
   const pk = itemKeys.sourcePartition(sourceId);
-  // Paged: a page stops at 1 MB read, about three chunks, and a chunk left behind would be read by every run.
+  // Paged: a page stops at 1 MB read, and a shard left behind would be read by every run.
   const pages = paginateQuery(
     { client: table.client },
     {
       TableName: table.name,
-      KeyConditionExpression: "pk = :pk AND begins_with(sk, :chunks)",
-      ExpressionAttributeValues: { ":pk": pk, ":chunks": itemKeys.stateDigestChunks },
+      KeyConditionExpression: "pk = :pk AND begins_with(sk, :shards)",
+      ExpressionAttributeValues: { ":pk": pk, ":shards": itemKeys.stateDigestShards },
       ProjectionExpression: "sk",
     },
   );
   const keys: string[] = [];
   for await (const page of pages) for (const { sk } of (page.Items ?? []) as { sk: string }[]) keys.push(sk);
-  for (const sk of keys) if (which(sk)) await table.client.send(new DeleteCommand({ TableName: table.name, Key: { pk, sk } }));
+  const limit = pLimit(shardWriteConcurrency);
+  await Promise.all(keys.filter(which).map((sk) => limit(() => table.client.send(new DeleteCommand({ TableName: table.name, Key: { pk, sk } })))));
 }

@@ -38,7 +38,7 @@ export async function readStoredState(table: Table, source: SourceRef): Promise<
     digest: trusted,
     state: async () => {
       if (early) return early;
-      // A damaged digest (chunks missing or unreadable) costs a full read.
+      // A damaged digest (a shard missing or unreadable) costs a full read.
       const images = digest.state;
       return images ? { images, fromDigest: true, invalidations, digest: trusted } : fromPartition();
     },
@@ -82,6 +82,8 @@ export async function afterWrites(
     state: nextState(stored.images, applied, run.observedAt),
     tombstonesAfter: new Date(Date.now() - run.tombstoneRetentionDays * 86_400_000).toISOString(),
     listing: applied.known,
+    // Shards whose entries did not change are kept: a run that changed a few images rewrites a few shards.
+    reuse: stored.fromDigest ? stored.digest?.shards : undefined,
   });
 }
 function nextState(

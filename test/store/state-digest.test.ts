@@ -1,4 +1,4 @@
-/** The state digest's storage on DynamoDB Local: chunking, replacement, pruning and the conditions that make it untrusted. */
+/** The state digest's storage on DynamoDB Local: sharding, replacement of changed shards, pruning and the conditions that make it untrusted. */
 import { createHash } from "node:crypto";
 import { paginateQuery, PutCommand } from "@aws-sdk/lib-dynamodb";
 import { describe, expect, it } from "vitest";
@@ -27,15 +27,15 @@ function state(count: number, removedAt?: (index: number) => string | undefined)
   );
 }
 
-async function chunkKeys(sourceId: string): Promise<string[]> {
+async function shardKeys(sourceId: string): Promise<string[]> {
   const keys: string[] = [];
-  // Paged: a Query page stops at 1 MB read, about three chunks.
+  // Paged: a Query page stops at 1 MB read.
   const pages = paginateQuery(
     { client: testTable.table.client },
     {
       TableName: testTable.table.name,
-      KeyConditionExpression: "pk = :pk AND begins_with(sk, :chunks)",
-      ExpressionAttributeValues: { ":pk": itemKeys.sourcePartition(sourceId), ":chunks": itemKeys.stateDigestChunks },
+      KeyConditionExpression: "pk = :pk AND begins_with(sk, :shards)",
+      ExpressionAttributeValues: { ":pk": itemKeys.sourcePartition(sourceId), ":shards": itemKeys.stateDigestShards },
     },
   );
   for await (const page of pages) keys.push(...(page.Items ?? []).map((item) => item.sk as string));
@@ -46,30 +46,52 @@ const write = (sourceId: string, images: Map<string, StoredImageState>, invalida
   writeStateDigest(testTable.table, { sourceId, runId: "run-1", invalidations, state: images, tombstonesAfter });
 
 describe("state digest storage", () => {
-  it("splits a large digest into chunks under the item limit, reads it back exactly, and deletes the old chunks on replacement", async () => {
+  it("splits a large digest into shards under the item limit and reads it back exactly; a new digest deletes the shards it replaced", async () => {
     const images = state(30_000, (index) => (index % 10 === 0 ? "2026-02-01T00:00:00.000Z" : undefined));
     expect(await write("big", images)).toBe(true);
-    const first = await chunkKeys("big");
-    expect(first.length).toBeGreaterThan(1);
+    const first = await shardKeys("big");
+    expect(first.length).toBe(32);
     const loaded = await loadStateDigest(testTable.table, "big");
     expect(loaded.state?.size).toBe(30_000);
+    expect(loaded.trusted).toMatchObject({ tombstones: 3_000, shards: { keys: expect.arrayContaining(first) } });
     for (const [id, stored] of images) {
       const read = loaded.state?.get(id);
       expect(sameContent(read?.contentHash ?? "", stored.contentHash), id).toBe(true);
       expect(read?.removedAt).toBe(stored.removedAt);
     }
     expect(await write("big", state(10))).toBe(true);
-    const second = await chunkKeys("big");
+    const second = await shardKeys("big");
     expect(second).toHaveLength(1);
     expect(first).not.toContain(second[0]);
   });
 
-  it("deletes every old chunk when the old digest spans more than one Query page (1 MB)", async () => {
+  it("given the shards it was read from, a new digest writes only the shards whose entries changed", async () => {
+    const images = state(8_000);
+    expect(await write("partial", images)).toBe(true);
+    const read = await loadStateDigest(testTable.table, "partial");
+    const before = read.trusted?.shards.keys ?? [];
+    expect(before).toHaveLength(8);
+    const next = new Map(read.state);
+    next.set("image-000042", { contentHash: hash("changed"), lastSeenAt: "" });
+    next.set("image-new", { contentHash: hash("new"), lastSeenAt: "" });
+    expect(await writeStateDigest(testTable.table, { sourceId: "partial", runId: "run-2", invalidations: 0, state: next, tombstonesAfter: "", reuse: read.trusted?.shards })).toBe(true);
+    const after = (await loadStateDigest(testTable.table, "partial")).trusted?.shards.keys ?? [];
+    const replaced = before.filter((key) => !after.includes(key));
+    expect(replaced.length).toBeGreaterThanOrEqual(1);
+    expect(replaced.length).toBeLessThanOrEqual(2);
+    expect((await shardKeys("partial")).toSorted()).toEqual(after.toSorted());
+    const reloaded = await loadStateDigest(testTable.table, "partial");
+    expect(reloaded.state?.size).toBe(8_001);
+    expect(reloaded.state?.get("image-000042")?.contentHash).toBe(hash("changed").slice(0, 16));
+    expect(reloaded.state?.get("image-000043")?.contentHash).toBe(hash("content 43").slice(0, 16));
+  });
+
+  it("deletes every old shard when the old digest spans more than one Query page (1 MB)", async () => {
     expect(await write("huge", state(150_000))).toBe(true);
-    const first = await chunkKeys("huge");
+    const first = await shardKeys("huge");
     expect(first.length).toBeGreaterThan(3);
     expect(await write("huge", state(10))).toBe(true);
-    const second = await chunkKeys("huge");
+    const second = await shardKeys("huge");
     expect(second).toHaveLength(1);
     expect(first).not.toContain(second[0]);
   }, 60_000);
@@ -93,13 +115,13 @@ describe("state digest storage", () => {
     expect((await loadStateDigest(testTable.table, "marked")).state?.size).toBe(3);
   });
 
-  it("is not replaced when another writer invalidated it after the run read it, and the unused chunks are removed", async () => {
+  it("is not replaced when another writer invalidated it after the run read it, and the unused shards are removed", async () => {
     await write("raced", state(3));
     const read = await loadStateDigest(testTable.table, "raced");
     await invalidateStateDigest(testTable.table, "raced");
-    const before = await chunkKeys("raced");
+    const before = await shardKeys("raced");
     expect(await write("raced", state(5), read.invalidations)).toBe(false);
-    expect(await chunkKeys("raced")).toEqual(before);
+    expect(await shardKeys("raced")).toEqual(before);
     expect((await loadStateDigest(testTable.table, "raced")).state).toBeUndefined();
   });
 
@@ -108,10 +130,10 @@ describe("state digest storage", () => {
     await write("known", state(3, (index) => (index === 0 ? "2026-02-01T00:00:00.000Z" : undefined)));
     const read = await loadStateDigest(testTable.table, "known");
     const digestId = read.trusted?.digestId as string;
-    expect(read.trusted).toEqual({ digestId, tombstones: 1, listing: undefined });
+    expect(read.trusted).toMatchObject({ digestId, tombstones: 1, listing: undefined });
     expect(await recordKnownListing(testTable.table, { sourceId: "known", digestId: "another", invalidations: 0, listing })).toBe(false);
     expect(await recordKnownListing(testTable.table, { sourceId: "known", digestId, invalidations: 0, listing })).toBe(true);
-    expect((await loadStateDigest(testTable.table, "known")).trusted).toEqual({ digestId, tombstones: 1, listing });
+    expect((await loadStateDigest(testTable.table, "known")).trusted).toMatchObject({ digestId, tombstones: 1, listing });
     await markStateDigestPending(testTable.table, "known", "run-2");
     expect(await recordKnownListing(testTable.table, { sourceId: "known", digestId, invalidations: 0, listing })).toBe(false);
     await write("known", state(3));
@@ -123,9 +145,9 @@ describe("state digest storage", () => {
     expect((await loadStateDigest(testTable.table, "known")).trusted).toMatchObject({ tombstones: 0, listing: undefined });
   });
 
-  it("a damaged chunk makes the digest untrusted rather than wrong", async () => {
+  it("a damaged shard makes the digest untrusted rather than wrong", async () => {
     await write("damaged", state(3));
-    const [sk] = await chunkKeys("damaged");
+    const [sk] = await shardKeys("damaged");
     await testTable.table.client.send(new PutCommand({ TableName: testTable.table.name, Item: { pk: itemKeys.sourcePartition("damaged"), sk, kind: "digest", data: Buffer.from("not gzip") } }));
     expect((await loadStateDigest(testTable.table, "damaged")).state).toBeUndefined();
   });
