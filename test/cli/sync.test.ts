@@ -36,8 +36,8 @@ describe("npm run sync", () => {
     const { code, stdout } = await syncNow([], h.env);
     expect(code).toBe(0);
     expect(stdout).toMatch(/triton-test\s+listed \d+ images in \d+ ms, \d+ to write/);
-    expect(stdout).toMatch(/source\s+provider\s+status\s+seen\s+added\s+changed\s+removed\s+revived\s+unchanged\s+writes\s+upstream\s+total/);
-    expect(stdout).toMatch(/coxedge-test\s+coxedge\s+ok\s+10\s+10\s+0\s+0\s+0\s+0\s+10\s+\d+ ms\s+\d+ ms/);
+    expect(stdout).toMatch(/source\s+provider\s+status\s+seen\s+added\s+changed\s+removed\s+revived\s+unchanged\s+writes\s+compared\s+upstream\s+total/);
+    expect(stdout).toMatch(/coxedge-test\s+coxedge\s+ok\s+10\s+10\s+0\s+0\s+0\s+0\s+10\s+items\s+\d+ ms\s+\d+ ms/);
     expect(stdout).toMatch(/triton-test\s+triton\s+ok\s+\d+/);
   });
 

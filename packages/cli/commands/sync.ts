@@ -128,7 +128,7 @@ function progressPrinter(sourceIds: string[]): (event: SyncProgress) => void {
 }
 
 function printSummary(runs: SyncRun[]): void {
-  const header = ["source", "provider", "status", "seen", "added", "changed", "removed", "revived", "unchanged", "writes", "upstream", "total"];
+  const header = ["source", "provider", "status", "seen", "added", "changed", "removed", "revived", "unchanged", "writes", "compared", "upstream", "total"];
   const rows = runs.map((run) => [
     run.sourceId,
     run.provider,
@@ -140,6 +140,7 @@ function printSummary(runs: SyncRun[]): void {
     run.counts.revived,
     run.counts.unchanged,
     run.writes,
+    run.compared,
     run.upstreamMs === undefined ? undefined : `${run.upstreamMs} ms`,
     `${run.durationMs} ms`,
   ]);
