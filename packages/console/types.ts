@@ -59,6 +59,8 @@ export interface SyncRun {
   durationMs: number;
   counts: { seen: number; added: number; changed: number; removed: number; revived: number; unchanged: number };
   writes: number;
+  /** What the listing was compared with: nothing (`listing`, the known one), the state digest, or every image item. */
+  compared?: "listing" | "digest" | "items";
   error?: string;
 }
 

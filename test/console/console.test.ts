@@ -213,6 +213,10 @@ describe.skipIf(skipBrowser)("the console in Chromium", () => {
       return count;
     });
     expect(green).toBeGreaterThan(20);
+    // Each run says what its listing was compared with; the first sync had nothing but the image items.
+    await page.locator("#runs-triton-test summary").click();
+    const runs = page.getByRole("table", { name: "Sync runs of triton-test, newest first" });
+    expect(await runs.getByRole("row").last().innerText()).toContain("every image item");
     await screenshot(page, "sources", { fullPage: true });
   });
 

@@ -49,6 +49,12 @@ function healthTable(sources: Source[], counts: ImageCounts | undefined): HTMLEl
   );
 }
 
+const comparedWith: Record<NonNullable<SyncRun["compared"]>, string> = {
+  listing: "nothing (the known listing)",
+  digest: "state digest",
+  items: "every image item",
+};
+
 function runsTable(source: Source, runs: SyncRun[]): HTMLElement {
   return h(
     "details",
@@ -56,8 +62,19 @@ function runsTable(source: Source, runs: SyncRun[]): HTMLElement {
     h("summary", {}, `The ${runs.length} runs as a table`),
     table(
       `Sync runs of ${source.id}, newest first`,
-      ["Started", "Status", "Trigger", "Duration", "Seen", "Added", "Changed", "Removed", "Error"],
-      runs.map((run) => [when(run.startedAt), badge(run.status), run.trigger, duration(run.durationMs), count(run.counts.seen), count(run.counts.added + run.counts.revived), count(run.counts.changed), count(run.counts.removed), run.error ?? ""]),
+      ["Started", "Status", "Trigger", "Duration", "Seen", "Added", "Changed", "Removed", "Compared with", "Error"],
+      runs.map((run) => [
+        when(run.startedAt),
+        badge(run.status),
+        run.trigger,
+        duration(run.durationMs),
+        count(run.counts.seen),
+        count(run.counts.added + run.counts.revived),
+        count(run.counts.changed),
+        count(run.counts.removed),
+        run.compared ? comparedWith[run.compared] : "—",
+        run.error ?? "",
+      ]),
     ),
   );
 }
