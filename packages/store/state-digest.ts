@@ -23,7 +23,7 @@
 import { gzipSync } from "node:zlib";
 import { hash, randomUUID } from "node:crypto";
 import { ConditionalCheckFailedException } from "@aws-sdk/client-dynamodb";
-import { DeleteCommand, paginateQuery, PutCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
+import { DeleteCommand, GetCommand, paginateQuery, PutCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import pLimit from "p-limit";
 import * as z from "../core/zod";
 import { decodeShard, digestHashLength, encodeShards, shardCountFor, type StoredImageState } from "./digest-shards";
@@ -59,14 +59,14 @@ export interface KnownListing {
   unstorable?: { count: number; first: string };
 }
 
-/** The digest's state and what a run needs to replace it safely. */
+/** The digest's head, what a run needs to replace it safely, and its state on demand. */
 export interface LoadedDigest {
-  /** The partition's state (decoded on first use), or undefined when the digest is missing, untrusted or damaged. */
-  readonly state: Map<string, StoredImageState> | undefined;
   /** `invalidations` as read: a new digest is written only if it has not moved since. */
   invalidations: number;
   /** Set when the head can be trusted: which digest, its shards, its tombstones, and the listing it is known to match. */
   trusted?: { digestId: string; shards: DigestShards; tombstones: number; listing?: KnownListing };
+  /** The partition's state, its shards read on the first call; undefined when the digest is missing, untrusted or damaged. */
+  state(): Promise<Map<string, StoredImageState> | undefined>;
 }
 
 /** The shard items of a digest, in shard order, and a hash of each one's entries (equal hashes, equal entries). */
@@ -96,43 +96,46 @@ const HeadSchema = z.looseObject({
 const headKey = (sourceId: string) => ({ pk: itemKeys.sourcePartition(sourceId), sk: itemKeys.stateDigest });
 
 /**
- * Reads the head and the current shards in one strongly consistent Query of the source partition. The
- * shards are decoded only when `state` is first read: a run whose listing is the known one never needs them.
+ * Reads the head (one strongly consistent GetItem); the shards only when `state` is first called, so a run
+ * whose listing is the known one reads one small item whatever the size of the source.
  */
 export async function loadStateDigest(table: Table, sourceId: string): Promise<LoadedDigest> {
-  const items = new Map<string, Record<string, unknown>>();
+  const { Item } = await table.client.send(new GetCommand({ TableName: table.name, Key: headKey(sourceId), ConsistentRead: true }));
+  const head = HeadSchema.safeParse(Item ?? {});
+  const invalidations = head.success ? (head.data.invalidations ?? 0) : 0;
+  const untrusted: LoadedDigest = { invalidations, state: async () => undefined };
+  if (!head.success) return untrusted;
+  const { digestId, shardKeys, shardHashes, entries, tombstones, builtWithInvalidations, pendingRunId, listing } = head.data;
+  // A head without shards predates them (and known listings): one full read replaces it.
+  if (!digestId || !shardKeys || shardHashes?.length !== shardKeys.length || tombstones === undefined) return untrusted;
+  if (pendingRunId !== undefined || builtWithInvalidations !== invalidations) return untrusted;
+  let state: Promise<Map<string, StoredImageState> | undefined> | undefined;
+  return {
+    invalidations,
+    trusted: { digestId, shards: { keys: shardKeys, hashes: shardHashes }, tombstones, listing },
+    state: () => (state ??= readShards(table, sourceId, shardKeys, entries)),
+  };
+}
+
+/** Every shard's entries (one strongly consistent Query), or undefined when one is missing or unreadable or the count is off. */
+async function readShards(table: Table, sourceId: string, keys: readonly string[], entries: number | undefined): Promise<Map<string, StoredImageState> | undefined> {
+  const wanted = new Set(keys);
+  const shards = new Map<string, Uint8Array>();
   const pages = paginateQuery(
     { client: table.client },
     {
       TableName: table.name,
-      KeyConditionExpression: "pk = :pk AND begins_with(sk, :digest)",
-      ExpressionAttributeValues: { ":pk": itemKeys.sourcePartition(sourceId), ":digest": itemKeys.stateDigest },
+      KeyConditionExpression: "pk = :pk AND begins_with(sk, :shards)",
+      ExpressionAttributeValues: { ":pk": itemKeys.sourcePartition(sourceId), ":shards": itemKeys.stateDigestShards },
       ConsistentRead: true,
     },
   );
-  for await (const page of pages) for (const item of page.Items ?? []) items.set(String(item.sk), item);
-  const head = HeadSchema.safeParse(items.get(itemKeys.stateDigest) ?? {});
-  const invalidations = head.success ? (head.data.invalidations ?? 0) : 0;
-  if (!head.success) return { state: undefined, invalidations };
-  const { digestId, shardKeys, shardHashes, entries, tombstones, builtWithInvalidations, pendingRunId, listing } = head.data;
-  // A head without shards predates them (and known listings): one full read replaces it.
-  if (!digestId || !shardKeys || shardHashes?.length !== shardKeys.length || tombstones === undefined) return { state: undefined, invalidations };
-  if (pendingRunId !== undefined || builtWithInvalidations !== invalidations) return { state: undefined, invalidations };
-  let decoded: { state: Map<string, StoredImageState> | undefined } | undefined;
-  return {
-    get state() {
-      decoded ??= { state: decode(shardKeys.map((key) => items.get(key)?.data as Uint8Array | undefined), entries) };
-      return decoded.state;
-    },
-    invalidations,
-    trusted: { digestId, shards: { keys: shardKeys, hashes: shardHashes }, tombstones, listing },
-  };
-}
-
-/** Every shard's entries, or undefined when one is missing or unreadable or the count is off. */
-function decode(shards: (Uint8Array | undefined)[], entries: number | undefined): Map<string, StoredImageState> | undefined {
+  for await (const page of pages) for (const item of page.Items ?? []) if (wanted.has(String(item.sk))) shards.set(String(item.sk), item.data as Uint8Array);
   const state = new Map<string, StoredImageState>();
-  for (const data of shards) if (!data || !decodeShard(data, state)) return undefined;
+  for (const key of keys) {
+    const data = shards.get(key);
+    if (!data || !decodeShard(data, state)) return undefined;
+  }
   return state.size === entries ? state : undefined;
 }
 

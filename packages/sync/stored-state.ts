@@ -34,12 +34,14 @@ export async function readStoredState(table: Table, source: SourceRef): Promise<
   // Without a trusted digest the partition is read at once, while the listing is still on its way.
   const early = trusted ? undefined : fromPartition();
   early?.catch(() => undefined); // awaited once the lease is ours
+  // A digest that knows no listing will be compared with: its shards are read now too, alongside the listing.
+  if (trusted && !trusted.listing) digest.state().catch(() => undefined);
   return {
     digest: trusted,
     state: async () => {
       if (early) return early;
       // A damaged digest (a shard missing or unreadable) costs a full read.
-      const images = digest.state;
+      const images = await digest.state();
       return images ? { images, fromDigest: true, invalidations, digest: trusted } : fromPartition();
     },
   };

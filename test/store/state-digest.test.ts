@@ -16,6 +16,7 @@ import {
 import { tableForThisFile } from "../support/stack";
 
 const testTable = tableForThisFile();
+const stateOf = async (sourceId: string) => (await loadStateDigest(testTable.table, sourceId)).state();
 const hash = (text: string) => createHash("sha256").update(text).digest("base64url");
 
 function state(count: number, removedAt?: (index: number) => string | undefined): Map<string, StoredImageState> {
@@ -52,10 +53,11 @@ describe("state digest storage", () => {
     const first = await shardKeys("big");
     expect(first.length).toBe(32);
     const loaded = await loadStateDigest(testTable.table, "big");
-    expect(loaded.state?.size).toBe(30_000);
+    const loadedState = await loaded.state();
+    expect(loadedState?.size).toBe(30_000);
     expect(loaded.trusted).toMatchObject({ tombstones: 3_000, shards: { keys: expect.arrayContaining(first) } });
     for (const [id, stored] of images) {
-      const read = loaded.state?.get(id);
+      const read = loadedState?.get(id);
       expect(sameContent(read?.contentHash ?? "", stored.contentHash), id).toBe(true);
       expect(read?.removedAt).toBe(stored.removedAt);
     }
@@ -71,7 +73,7 @@ describe("state digest storage", () => {
     const read = await loadStateDigest(testTable.table, "partial");
     const before = read.trusted?.shards.keys ?? [];
     expect(before).toHaveLength(8);
-    const next = new Map(read.state);
+    const next = new Map(await read.state());
     next.set("image-000042", { contentHash: hash("changed"), lastSeenAt: "" });
     next.set("image-new", { contentHash: hash("new"), lastSeenAt: "" });
     expect(await writeStateDigest(testTable.table, { sourceId: "partial", runId: "run-2", invalidations: 0, state: next, tombstonesAfter: "", reuse: read.trusted?.shards })).toBe(true);
@@ -80,10 +82,10 @@ describe("state digest storage", () => {
     expect(replaced.length).toBeGreaterThanOrEqual(1);
     expect(replaced.length).toBeLessThanOrEqual(2);
     expect((await shardKeys("partial")).toSorted()).toEqual(after.toSorted());
-    const reloaded = await loadStateDigest(testTable.table, "partial");
-    expect(reloaded.state?.size).toBe(8_001);
-    expect(reloaded.state?.get("image-000042")?.contentHash).toBe(hash("changed").slice(0, 16));
-    expect(reloaded.state?.get("image-000043")?.contentHash).toBe(hash("content 43").slice(0, 16));
+    const reloaded = await stateOf("partial");
+    expect(reloaded?.size).toBe(8_001);
+    expect(reloaded?.get("image-000042")?.contentHash).toBe(hash("changed").slice(0, 16));
+    expect(reloaded?.get("image-000043")?.contentHash).toBe(hash("content 43").slice(0, 16));
   });
 
   it("deletes every old shard when the old digest spans more than one Query page (1 MB)", async () => {
@@ -98,21 +100,23 @@ describe("state digest storage", () => {
 
   it("leaves out tombstones older than the retention", async () => {
     await write("pruned", state(4, (index) => ["2026-01-01T00:00:00.000Z", "2026-03-01T00:00:00.000Z"][index]), 0, "2026-02-01T00:00:00.000Z");
-    const ids = [...((await loadStateDigest(testTable.table, "pruned")).state?.keys() ?? [])];
+    const ids = [...((await stateOf("pruned"))?.keys() ?? [])];
     expect(ids).toEqual(["image-000001", "image-000002", "image-000003"]);
   });
 
   it("is not trusted while a run that writes has it marked, nor after an invalidation, until a run rewrites it", async () => {
     await write("marked", state(3));
-    expect((await loadStateDigest(testTable.table, "marked")).state).toBeDefined();
+    expect(await stateOf("marked")).toBeDefined();
     await markStateDigestPending(testTable.table, "marked", "run-2");
-    expect((await loadStateDigest(testTable.table, "marked")).state).toBeUndefined();
+    expect(await stateOf("marked")).toBeUndefined();
     expect(await write("marked", state(3))).toBe(true);
     await invalidateStateDigest(testTable.table, "marked");
     const invalidated = await loadStateDigest(testTable.table, "marked");
-    expect(invalidated).toEqual({ state: undefined, invalidations: 1 });
+    expect(invalidated.invalidations).toBe(1);
+    expect(invalidated.trusted).toBeUndefined();
+    expect(await invalidated.state()).toBeUndefined();
     expect(await write("marked", state(3), invalidated.invalidations)).toBe(true);
-    expect((await loadStateDigest(testTable.table, "marked")).state?.size).toBe(3);
+    expect((await stateOf("marked"))?.size).toBe(3);
   });
 
   it("is not replaced when another writer invalidated it after the run read it, and the unused shards are removed", async () => {
@@ -122,7 +126,7 @@ describe("state digest storage", () => {
     const before = await shardKeys("raced");
     expect(await write("raced", state(5), read.invalidations)).toBe(false);
     expect(await shardKeys("raced")).toEqual(before);
-    expect((await loadStateDigest(testTable.table, "raced")).state).toBeUndefined();
+    expect(await stateOf("raced")).toBeUndefined();
   });
 
   it("learns a known listing only for the digest read and only while nothing wrote the partition; any rewrite forgets it", async () => {
@@ -149,7 +153,7 @@ describe("state digest storage", () => {
     await write("damaged", state(3));
     const [sk] = await shardKeys("damaged");
     await testTable.table.client.send(new PutCommand({ TableName: testTable.table.name, Item: { pk: itemKeys.sourcePartition("damaged"), sk, kind: "digest", data: Buffer.from("not gzip") } }));
-    expect((await loadStateDigest(testTable.table, "damaged")).state).toBeUndefined();
+    expect(await stateOf("damaged")).toBeUndefined();
   });
 
   it("compares a digest's hash prefix with a full hash, and full hashes exactly", () => {

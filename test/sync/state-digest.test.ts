@@ -12,6 +12,8 @@ import { startHarness, type Harness } from "./harness";
 let h: Harness;
 /** Query requests on the Triton source's image partition, and writes made to fail, by upstream id. */
 const partitionReads = { count: 0 };
+/** Query requests on the state digest's shards. */
+const shardReads = { count: 0 };
 const failWritesOf = new Set<string>();
 
 beforeAll(async () => {
@@ -21,6 +23,7 @@ beforeAll(async () => {
       const input = args.input as { ExpressionAttributeValues?: Record<string, unknown>; Key?: Record<string, unknown> };
       const text = (value: unknown) => String(typeof value === "object" && value !== null ? (value as { S?: string }).S : value);
       if (context.commandName === "QueryCommand" && text(input.ExpressionAttributeValues?.[":pk"]).startsWith("IMAGE#triton#")) partitionReads.count++;
+      if (context.commandName === "QueryCommand" && text(input.ExpressionAttributeValues?.[":shards"]).startsWith("DIGEST#")) shardReads.count++;
       if (context.commandName === "UpdateItemCommand" && failWritesOf.has(text(input.Key?.sk))) throw new Error("injected write failure");
       return next(args);
     },
@@ -50,7 +53,7 @@ describe("state digest", () => {
   it("the first sync reads the partition and leaves a digest; a no-change sync then reads no image item and writes none", async () => {
     expect((await syncTriton()).readPartition).toBe(true);
     const digest = await loadStateDigest(h.table, h.tritonSourceId);
-    expect(digest.state?.size).toBe((await h.stored("triton")).size);
+    expect((await digest.state())?.size).toBe((await h.stored("triton")).size);
     const writes = h.imageWrites();
     const second = await syncTriton();
     expect(second).toMatchObject({ run: { status: "ok", writes: 0 }, readPartition: false });
@@ -61,8 +64,11 @@ describe("state digest", () => {
     await invalidateStateDigest(h.table, h.tritonSourceId);
     const compared = await syncTriton();
     expect(compared).toMatchObject({ run: { status: "ok", writes: 0, compared: "items" }, readPartition: true });
+    const shardReadsBefore = shardReads.count;
     const known = await syncTriton();
     expect(known).toMatchObject({ run: { status: "ok", writes: 0, compared: "listing" }, readPartition: false });
+    // The digest's head alone: not one shard was read.
+    expect(shardReads.count).toBe(shardReadsBefore);
     expect(known.run.counts).toEqual(compared.run.counts);
     expect({ ...known.run.inventory, at: undefined }).toEqual({ ...compared.run.inventory, at: undefined });
     expect(known.run.counts.seen).toBe((await h.upstream("triton")).size);
@@ -79,7 +85,8 @@ describe("state digest", () => {
   it("a digest that knows no listing learns the next one that changes nothing, without being rewritten", async () => {
     const digest = await loadStateDigest(h.table, h.tritonSourceId);
     // As an earlier run that held removals leaves it: a trusted digest, no listing known to match it.
-    await writeStateDigest(h.table, { sourceId: h.tritonSourceId, runId: "test", invalidations: digest.invalidations, state: digest.state!, tombstonesAfter: "" });
+    const state = await digest.state();
+    await writeStateDigest(h.table, { sourceId: h.tritonSourceId, runId: "test", invalidations: digest.invalidations, state: state!, tombstonesAfter: "" });
     const { trusted } = await loadStateDigest(h.table, h.tritonSourceId);
     expect(trusted).toMatchObject({ digestId: expect.any(String), listing: undefined });
     expect((await syncTriton()).run).toMatchObject({ status: "ok", writes: 0, compared: "digest" });
@@ -90,15 +97,16 @@ describe("state digest", () => {
   it("keeps each listed image's fingerprint; a digest whose fingerprints no longer match costs hashing, not writes, and is rewritten", async () => {
     const upstream = await h.upstream("triton");
     const digest = await loadStateDigest(h.table, h.tritonSourceId);
-    expect([...upstream.keys()].every((id) => digest.state?.get(id)?.fingerprint?.length === 16)).toBe(true);
+    const state = await digest.state();
+    expect([...upstream.keys()].every((id) => state?.get(id)?.fingerprint?.length === 16)).toBe(true);
     // As if upstream now wrote every document's keys in another order: no fingerprint matches, no content differs.
-    const mismatched = new Map([...(digest.state ?? [])].map(([id, entry]) => [id, { ...entry, fingerprint: "x".repeat(16) }]));
+    const mismatched = new Map([...(state ?? [])].map(([id, entry]) => [id, { ...entry, fingerprint: "x".repeat(16) }]));
     await writeStateDigest(h.table, { sourceId: h.tritonSourceId, runId: "test", invalidations: digest.invalidations, state: mismatched, tombstonesAfter: "" });
     const writes = h.imageWrites();
     expect(await syncTriton()).toMatchObject({ run: { status: "ok", writes: 0 }, readPartition: false });
     expect(h.imageWrites()).toBe(writes);
-    const rewritten = await loadStateDigest(h.table, h.tritonSourceId);
-    for (const id of upstream.keys()) expect(rewritten.state?.get(id)?.fingerprint, id).toBe(digest.state?.get(id)?.fingerprint);
+    const rewritten = await (await loadStateDigest(h.table, h.tritonSourceId)).state();
+    for (const id of upstream.keys()) expect(rewritten?.get(id)?.fingerprint, id).toBe(state?.get(id)?.fingerprint);
   });
 
   it("after a job rewrote an image (the store's write invalidates the digest), the next sync reads the partition and restores the listing", async () => {
@@ -154,7 +162,7 @@ describe("state digest", () => {
     const back = await syncTriton();
     expect(back).toMatchObject({ run: { counts: expect.objectContaining({ revived: 1 }) }, readPartition: false });
     await expectMirrors();
-    const digest = await loadStateDigest(h.table, h.tritonSourceId);
-    expect(digest.state?.get(gone.uuid)?.removedAt).toBeUndefined();
+    const state = await (await loadStateDigest(h.table, h.tritonSourceId)).state();
+    expect(state?.get(gone.uuid)?.removedAt).toBeUndefined();
   });
 });
