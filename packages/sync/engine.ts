@@ -201,7 +201,7 @@ async function syncWithLease(
     options.onProgress?.({ phase: "listed", provider: source.provider, sourceId: source.sourceId, seen: run.counts.seen, changes, upstreamMs: run.upstreamMs ?? 0 });
   const { digest } = storedRead;
   if (digest?.listing?.fingerprint === listing.fingerprint) {
-    applyKnownListing(run, { ...digest, listing: digest.listing }, snapshotAt, log);
+    applyKnownListing(run, digest.listing, digest.tombstones, snapshotAt, log);
     progress(0);
     return;
   }
@@ -210,7 +210,7 @@ async function syncWithLease(
   validateSnapshot(images);
   const listedOnly = unstorable.map((image) => image.upstreamId);
   const plan = guardRemovals(planChanges(images, stored.images, previous.lastOkSnapshotAt, listedOnly), stored.images, previous.heldRemovals, options.removalGuard);
-  run.compared = stored.fromDigest ? "digest" : "items";
+  run.compared = stored.digest ? "digest" : "items";
   run.counts = plan.counts;
   run.inventory = inventoryCounts(images, stored.images, plan.counts, snapshotAt);
   if (unstorable.length) {
@@ -228,11 +228,11 @@ async function syncWithLease(
 }
 
 /** The listing is byte for byte one the trusted digest is known to match: nothing to compare or write, figures as recorded. */
-function applyKnownListing(run: SyncRun, digest: { tombstones: number; listing: KnownListing }, snapshotAt: string, log: typeof logger): void {
-  const { seen, states, unstorable } = digest.listing;
+function applyKnownListing(run: SyncRun, listing: KnownListing, tombstones: number, snapshotAt: string, log: typeof logger): void {
+  const { seen, states, unstorable } = listing;
   run.compared = "listing";
   run.counts = { ...emptyCounts(), seen, unchanged: Object.values(states).reduce((sum, count) => sum + count, 0) };
-  run.inventory = { at: snapshotAt, states, removed: digest.tombstones };
+  run.inventory = { at: snapshotAt, states, removed: tombstones };
   if (unstorable) {
     run.unstorable = unstorable;
     log.warn("listed images DynamoDB cannot hold were left as they are", { count: unstorable.count, first: unstorable.first });

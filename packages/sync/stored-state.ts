@@ -12,11 +12,9 @@ import type { Table } from "../store/table";
 
 export interface StoredState {
   images: Map<string, StoredImageState>;
-  /** Read from the digest (else from the image partition). */
-  fromDigest: boolean;
   /** The digest head's invalidation count when read; the new digest is written only if it is unchanged. */
   invalidations: number;
-  /** The trusted digest it was read from. */
+  /** The trusted digest the images were read from; absent when they were read from the image partition. */
   digest?: LoadedDigest["trusted"];
 }
 
@@ -30,7 +28,7 @@ export interface StoredRead {
 export async function readStoredState(table: Table, source: SourceRef): Promise<StoredRead> {
   const digest = await loadStateDigest(table, source.sourceId);
   const { invalidations, trusted } = digest;
-  const fromPartition = async (): Promise<StoredState> => ({ images: await readSourceState(table, source), fromDigest: false, invalidations });
+  const fromPartition = async (): Promise<StoredState> => ({ images: await readSourceState(table, source), invalidations });
   // Without a trusted digest the partition is read at once, while the listing is still on its way.
   const early = trusted ? undefined : fromPartition();
   early?.catch(() => undefined); // awaited once the lease is ours
@@ -42,14 +40,14 @@ export async function readStoredState(table: Table, source: SourceRef): Promise<
       if (early) return early;
       // A damaged digest (a shard missing or unreadable) costs a full read.
       const images = await digest.state();
-      return images ? { images, fromDigest: true, invalidations, digest: trusted } : fromPartition();
+      return images ? { images, invalidations, digest: trusted } : fromPartition();
     },
   };
 }
 
 /** Before a run writes: a digest it was read from no longer describes the partition until it is replaced. */
 export async function beforeWrites(table: Table, source: SourceRef, stored: StoredState, runId: string, changes: readonly ImageChange[]): Promise<void> {
-  if (stored.fromDigest && changes.length > 0) await markStateDigestPending(table, source.sourceId, runId);
+  if (stored.digest && changes.length > 0) await markStateDigestPending(table, source.sourceId, runId);
 }
 
 /**
@@ -69,7 +67,7 @@ export async function afterWrites(
   const allLanded = report.failures.length === 0 && report.skipped === 0 && report.superseded === 0;
   if (!allLanded) return;
   const { sourceId } = run.source;
-  const upToDate = stored.fromDigest && applied.changes.length === 0 && applied.listing.every((image) => stored.images.get(image.upstreamId)?.fingerprint === image.fingerprint);
+  const upToDate = stored.digest !== undefined && applied.changes.length === 0 && applied.listing.every((image) => stored.images.get(image.upstreamId)?.fingerprint === image.fingerprint);
   if (upToDate) {
     const { digest } = stored;
     if (digest && applied.known && digest.listing?.fingerprint !== applied.known.fingerprint) {
@@ -85,9 +83,10 @@ export async function afterWrites(
     tombstonesAfter: new Date(Date.now() - run.tombstoneRetentionDays * 86_400_000).toISOString(),
     listing: applied.known,
     // Shards whose entries did not change are kept: a run that changed a few images rewrites a few shards.
-    reuse: stored.fromDigest ? stored.digest?.shards : undefined,
+    reuse: stored.digest?.shards,
   });
 }
+
 function nextState(
   images: ReadonlyMap<string, StoredImageState>,
   { listing, changes }: { listing: readonly NormalisedImage[]; changes: readonly ImageChange[] },
