@@ -15,9 +15,9 @@
  * A stale digest therefore costs one full read, never a missed change.
  *
  * Layout: head `DIGEST` (which shard items make the current digest) and shards `DIGEST#<version>#<n>`, each
- * the gzipped entries whose ids hash to shard n (store/digest-shards.ts; about 1,000 entries, 40–70 KB,
+ * the gzipped entries whose ids hash to shard n (store/digest-shards.ts; 500–1,000 entries, 18–35 KB measured,
  * under DynamoDB's 400 KB item limit). A run that changed a few images writes new versions of the shards
- * holding them and keeps the others, so the digest costs a few KB of writes instead of all of it; replaced
+ * holding them and keeps the others, so the digest costs tens of KB of writes instead of all of it; replaced
  * shards are deleted once the head points at their successors.
  */
 import { gzipSync } from "node:zlib";
