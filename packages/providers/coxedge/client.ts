@@ -106,7 +106,6 @@ export class CoxEdgeClient {
       path: this.imagesPath,
       query: this.query({ imageType: filter.imageType }),
       schema: ImageListResponseSchema,
-      digestBody: true,
     });
     const { data, metadata } = response.data;
     // No paging is documented; a count above what came back would mean a partial list, and a
@@ -125,7 +124,7 @@ export class CoxEdgeClient {
         `unexpected response body at metadata.recordCount: ${metadata.recordCount} records but ${data.length} returned`,
       );
     }
-    return { images: data, bodyDigest: response.bodyDigest as string };
+    return { images: data, bodyDigest: response.bodyDigest };
   }
 
   /** One image by its id, `stackId/family/tag`. */

@@ -83,8 +83,6 @@ export interface RequestOptions<S extends z.core.$ZodType> {
   signal?: AbortSignal;
   /** This call's per-attempt timeout, when it differs from the client's. */
   timeoutMs?: number;
-  /** Also return the SHA-256 of the body as received (`bodyDigest`): the sync tells an unchanged listing by it. */
-  digestBody?: boolean;
 }
 
 export interface HttpResponse<T> {
@@ -93,8 +91,8 @@ export interface HttpResponse<T> {
   data: T;
   /** The upstream's request id (Request-Id header), or the one we sent. */
   requestId: string | undefined;
-  /** SHA-256 (base64url) of the body's bytes, when asked for with `digestBody`. */
-  bodyDigest?: string;
+  /** SHA-256 (base64url) of the body's bytes as received: the sync tells an unchanged listing by it. */
+  bodyDigest: string;
 }
 
 /**
@@ -230,8 +228,7 @@ export class HttpClient {
       const summary = `unexpected response body at ${issuePath || "(root)"}: ${issue?.message ?? "invalid"}`;
       throw new UpstreamResponseError({ ...responseDetails, retryable: false, issuePath }, summary);
     }
-    const bodyDigest = options.digestBody ? hash("sha256", raw, "base64url") : undefined;
-    return { status, headers: responseHeaders, data: parsed.data, requestId: responseDetails.requestId, bodyDigest };
+    return { status, headers: responseHeaders, data: parsed.data, requestId: responseDetails.requestId, bodyDigest: hash("sha256", raw, "base64url") };
   }
 
   /** One request and its whole body, within the attempt's timeout; transport failures become UpstreamNetworkError. */

@@ -159,9 +159,8 @@ export class TritonClient {
       path: this.imagesPath,
       query,
       schema: TritonImageListSchema,
-      digestBody: true,
     });
-    return { images: response.data, bodyDigest: response.bodyDigest as string };
+    return { images: response.data, bodyDigest: response.bodyDigest };
   }
 
   async getImage(id: string): Promise<TritonImage> {
