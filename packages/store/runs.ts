@@ -11,7 +11,7 @@
  */
 import { itemKeys, listingIndex } from "./keys";
 import { ConditionalCheckFailedException } from "@aws-sdk/client-dynamodb";
-import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
+import { GetCommand, paginateQuery, PutCommand, QueryCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import type { Provider } from "../core/resources";
 import { updateExpression } from "./expressions";
 import type { CommonState } from "./normalise";
@@ -204,23 +204,19 @@ export async function getLatestRun(table: Table, sourceId: string): Promise<Late
 /** The latest run of every source that has finished one, by source id. */
 export async function listLatestRuns(table: Table): Promise<LatestRun[]> {
   const runs: LatestRun[] = [];
-  let startKey: Record<string, unknown> | undefined;
-  do {
-    const page = await table.client.send(
-      new QueryCommand({
-        TableName: table.name,
-        IndexName: listingIndex.name,
-        KeyConditionExpression: "#pk = :sources",
-        // A source whose first run is still in progress has only its lease.
-        FilterExpression: "attribute_exists(finishedAt)",
-        ExpressionAttributeNames: { "#pk": listingIndex.pk },
-        ExpressionAttributeValues: { ":sources": itemKeys.allSources },
-        ExclusiveStartKey: startKey,
-      }),
-    );
-    runs.push(...(page.Items ?? []).map((item) => stripKeys<LatestRun>(item)));
-    startKey = page.LastEvaluatedKey;
-  } while (startKey);
+  const pages = paginateQuery(
+    { client: table.client },
+    {
+      TableName: table.name,
+      IndexName: listingIndex.name,
+      KeyConditionExpression: "#pk = :sources",
+      // A source whose first run is still in progress has only its lease.
+      FilterExpression: "attribute_exists(finishedAt)",
+      ExpressionAttributeNames: { "#pk": listingIndex.pk },
+      ExpressionAttributeValues: { ":sources": itemKeys.allSources },
+    },
+  );
+  for await (const page of pages) runs.push(...(page.Items ?? []).map((item) => stripKeys<LatestRun>(item)));
   return runs;
 }
 
